@@ -1,0 +1,298 @@
+--- fim-lsp for Neovim: starts the fim-lsp language server for every buffer and shows its
+--- inline completions as ghost text (built in on Neovim 0.12+, drawn by `fim_lsp.ghost` on 0.10/0.11).
+local M = {}
+
+local NAME = "fim_lsp"
+
+---@class fim_lsp.Keymaps
+---@field accept string|false       accept the whole suggestion (falls through to the key when none is shown)
+---@field accept_word string|false  accept the next word (0.10/0.11 only)
+---@field accept_line string|false  accept the rest of the line (0.10/0.11 only)
+---@field dismiss string|false      hide the suggestion (0.10/0.11 only)
+---@field suggest string|false      ask for a suggestion now (0.10/0.11 only)
+
+---@class fim_lsp.Options
+---@field cmd string[]                    how to start the server
+---@field settings table<string, any>     fim-lsp settings, camelCase keys as in the server's docs
+---@field filetypes string[]|nil          nil: every buffer that is a file
+---@field ghost_text boolean              show inline suggestions
+---@field keymaps fim_lsp.Keymaps
+
+---@type fim_lsp.Options
+local defaults = {
+  cmd = { "fim-lsp" },
+  settings = {},
+  filetypes = nil,
+  ghost_text = true,
+  keymaps = {
+    accept = "<Tab>",
+    accept_word = "<M-Right>",
+    accept_line = "<M-l>",
+    dismiss = "<C-]>",
+    suggest = "<M-\\>",
+  },
+}
+
+M.name = NAME
+
+---@type fim_lsp.Options|nil
+M.config = nil
+
+--- Last `fimLsp/status` per client id.
+---@type table<integer, {state: string, message?: string}>
+local statuses = {}
+local notified_errors = {}
+
+local group = vim.api.nvim_create_augroup("fim_lsp", { clear = true })
+
+--- Neovim 0.12 draws inline completions itself.
+local function builtin_inline()
+  return vim.lsp.inline_completion ~= nil
+end
+
+local function on_status(_, result, ctx)
+  if type(result) ~= "table" then
+    return
+  end
+  statuses[ctx.client_id] = result
+  if result.state == "error" and result.message and not notified_errors[result.message] then
+    notified_errors[result.message] = true
+    vim.notify("fim-lsp: " .. result.message, vim.log.levels.WARN)
+  end
+  vim.api.nvim_exec_autocmds("User", { pattern = "FimLspStatus", modeline = false, data = result })
+end
+
+---@param opts fim_lsp.Options
+local function client_config(opts)
+  local settings = next(opts.settings) and opts.settings or vim.empty_dict()
+  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  -- The server only offers completion-menu items when the client cannot show inline
+  -- completions, so announce the capability exactly when ghost text is on.
+  if opts.ghost_text then
+    capabilities.textDocument.inlineCompletion = { dynamicRegistration = false }
+  else
+    capabilities.textDocument.inlineCompletion = nil
+  end
+  return {
+    name = NAME,
+    cmd = opts.cmd,
+    filetypes = opts.filetypes,
+    init_options = settings,
+    -- Answers the server's `workspace/configuration` pull for section `fimLsp`.
+    settings = { fimLsp = settings },
+    capabilities = capabilities,
+    handlers = { ["fimLsp/status"] = on_status },
+  }
+end
+
+local function is_file_buffer(bufnr)
+  return vim.api.nvim_buf_is_valid(bufnr) and vim.bo[bufnr].buftype == ""
+end
+
+local function filetype_allowed(bufnr)
+  local filetypes = M.config.filetypes
+  return filetypes == nil or vim.tbl_contains(filetypes, vim.bo[bufnr].filetype)
+end
+
+--- Neovim 0.10: start (or reuse) the client for a buffer ourselves.
+local function start_legacy(bufnr, config)
+  if is_file_buffer(bufnr) and filetype_allowed(bufnr) then
+    vim.lsp.start(config, { bufnr = bufnr, silent = true })
+  end
+end
+
+local function register_client(config)
+  if vim.lsp.config then
+    vim.lsp.config(NAME, config)
+    vim.lsp.enable(NAME)
+    if M.config.filetypes == nil then
+      -- vim.lsp.enable() attaches on FileType, which never fires for a file without a
+      -- filetype (a README without extension, a scratch file): cover those too.
+      vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
+        group = group,
+        callback = function(args)
+          vim.schedule(function()
+            if is_file_buffer(args.buf) and vim.bo[args.buf].filetype == "" then
+              vim.lsp.start(vim.lsp.config[NAME], { bufnr = args.buf, silent = true })
+            end
+          end)
+        end,
+      })
+    end
+  else
+    vim.api.nvim_create_autocmd({ "FileType", "BufReadPost", "BufNewFile" }, {
+      group = group,
+      callback = function(args)
+        start_legacy(args.buf, config)
+      end,
+    })
+    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+      if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+        start_legacy(bufnr, config)
+      end
+    end
+  end
+end
+
+local function map(lhs, rhs, desc)
+  if lhs then
+    vim.keymap.set("i", lhs, rhs, { expr = true, silent = true, desc = desc })
+  end
+end
+
+--- Neovim 0.12+: the built-in inline completion does the drawing; we only enable it and
+--- give <Tab> the documented accept-or-fall-through behaviour.
+local function setup_builtin(opts)
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      if client and client.name == NAME and M.enabled then
+        vim.lsp.inline_completion.enable(true, { bufnr = args.buf })
+      end
+    end,
+  })
+  map(opts.keymaps.accept, function()
+    if not vim.lsp.inline_completion.get() then
+      return opts.keymaps.accept
+    end
+  end, "fim-lsp: accept suggestion")
+end
+
+local function setup_ghost(opts)
+  local ghost = require("fim_lsp.ghost")
+  ghost.attach_autocmds(group, NAME)
+  local function accept_map(lhs, kind, desc)
+    map(lhs, function()
+      if ghost.visible() then
+        return ("<Cmd>lua require('fim_lsp.ghost').accept(%q)<CR>"):format(kind)
+      end
+      return lhs
+    end, desc)
+  end
+  accept_map(opts.keymaps.accept, "all", "fim-lsp: accept suggestion")
+  accept_map(opts.keymaps.accept_word, "word", "fim-lsp: accept next word")
+  accept_map(opts.keymaps.accept_line, "line", "fim-lsp: accept next line")
+  local dismiss = opts.keymaps.dismiss
+  map(dismiss, function()
+    if ghost.visible() then
+      return "<Cmd>lua require('fim_lsp.ghost').dismiss()<CR>"
+    end
+    return dismiss
+  end, "fim-lsp: dismiss suggestion")
+  local suggest = opts.keymaps.suggest
+  if suggest then
+    vim.keymap.set("i", suggest, function()
+      ghost.suggest()
+    end, { silent = true, desc = "fim-lsp: suggest now" })
+  end
+end
+
+M.enabled = true
+
+--- Turn suggestions on or off for the whole session (the server keeps running).
+---@param enable boolean
+function M.enable(enable)
+  M.enabled = enable
+  if builtin_inline() then
+    for _, client in ipairs(vim.lsp.get_clients({ name = NAME })) do
+      for bufnr in pairs(client.attached_buffers) do
+        vim.lsp.inline_completion.enable(enable, { bufnr = bufnr })
+      end
+    end
+  else
+    require("fim_lsp.ghost").set_enabled(enable)
+  end
+end
+
+--- Last status the server reported for the buffer's client: "idle", "fetching", "error", "off",
+--- or nil when no client is attached. Handy in a statusline.
+---@param bufnr? integer
+---@return string|nil state, string|nil message
+function M.status(bufnr)
+  local client = vim.lsp.get_clients({ bufnr = bufnr or 0, name = NAME })[1]
+  if not client then
+    return nil
+  end
+  local status = statuses[client.id] or { state = "idle" }
+  return status.state, status.message
+end
+
+--- Whether the plugin's own ghost text is showing (always false on 0.12+, where Neovim draws it).
+function M.visible()
+  return not builtin_inline() and package.loaded["fim_lsp.ghost"] ~= nil
+    and require("fim_lsp.ghost").visible()
+end
+
+--- Accept the suggestion: "all" (default), "word" or "line". Returns false when nothing was shown,
+--- so other <Tab> handlers (nvim-cmp, blink.cmp, snippets) can fall back.
+---@param kind? "all"|"word"|"line"
+---@return boolean
+function M.accept(kind)
+  if builtin_inline() then
+    return vim.lsp.inline_completion.get() == true
+  end
+  local ghost = require("fim_lsp.ghost")
+  if not ghost.visible() then
+    return false
+  end
+  -- Buffer edits are not allowed while an <expr> mapping is evaluated.
+  vim.schedule(function()
+    ghost.accept(kind or "all")
+  end)
+  return true
+end
+
+local function command(args)
+  local sub = args.fargs[1] or "status"
+  if sub == "enable" then
+    M.enable(true)
+  elseif sub == "disable" then
+    M.enable(false)
+  elseif sub == "toggle" then
+    M.enable(not M.enabled)
+  elseif sub == "status" then
+    local state, message = M.status()
+    vim.notify(
+      ("fim-lsp: %s, suggestions %s%s"):format(
+        state or "no client for this buffer",
+        M.enabled and "on" or "off",
+        message and (" (" .. message .. ")") or ""
+      )
+    )
+  else
+    vim.notify("fim-lsp: unknown subcommand " .. sub, vim.log.levels.ERROR)
+  end
+end
+
+---@param opts? fim_lsp.Options
+function M.setup(opts)
+  if vim.fn.has("nvim-0.10") == 0 then
+    vim.notify("fim-lsp needs Neovim 0.10 or newer", vim.log.levels.ERROR)
+    return
+  end
+  -- Lists (cmd, filetypes) are replaced, not merged, by tbl_deep_extend.
+  opts = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
+  M.config = opts
+  vim.api.nvim_clear_autocmds({ group = group })
+  vim.api.nvim_set_hl(0, "FimLspGhostText", { link = "Comment", default = true })
+
+  register_client(client_config(opts))
+  if opts.ghost_text then
+    if builtin_inline() then
+      setup_builtin(opts)
+    else
+      setup_ghost(opts)
+    end
+  end
+
+  vim.api.nvim_create_user_command("FimLsp", command, {
+    nargs = "?",
+    complete = function()
+      return { "enable", "disable", "toggle", "status" }
+    end,
+    desc = "fim-lsp: enable, disable, toggle or show status",
+  })
+end
+
+return M

@@ -1,0 +1,178 @@
+// Everything the extension decides without an editor: settings -> what the server gets, which
+// environment carries the API key, what the status bar shows. Unit-tested with `node --test`.
+
+/** Settings sent to the server, camelCase as on the wire (see docs/interfaces.md). */
+export interface ServerSettings {
+  enable: boolean;
+  disabledLanguages: string[];
+  endpoint?: string;
+  model: string;
+  maxTokens: number;
+  temperature: number;
+  stop: string[];
+  debounceMs: number;
+  maxPrefixChars: number;
+  maxSuffixChars: number;
+  timeoutMs: number;
+}
+
+export interface LaunchSettings {
+  path: string;
+  args: string[];
+}
+
+/** Reads one setting below `fimLsp.` (e.g. `maxTokens`, `server.path`); undefined when unset. */
+export type SettingGetter = (key: string) => unknown;
+
+const DEFAULTS: Omit<ServerSettings, "endpoint"> = {
+  enable: true,
+  disabledLanguages: [],
+  model: "codestral-latest",
+  maxTokens: 256,
+  temperature: 0,
+  stop: [],
+  debounceMs: 75,
+  maxPrefixChars: 6000,
+  maxSuffixChars: 2000,
+  timeoutMs: 10000,
+};
+
+function str(value: unknown, fallback: string): string {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
+}
+
+function int(value: unknown, fallback: number, min: number): number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min ? value : fallback;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/**
+ * The settings the server may see, and only those: a folder's `.vscode/settings.json` can hold any
+ * `fimLsp.*` key (an `apiKey`, say), so nothing outside this list is ever passed on. Invalid values
+ * fall back to the defaults rather than reaching the server.
+ */
+export function serverSettings(get: SettingGetter): ServerSettings {
+  const temperature = get("temperature");
+  const settings: ServerSettings = {
+    enable: typeof get("enable") === "boolean" ? (get("enable") as boolean) : DEFAULTS.enable,
+    disabledLanguages: strings(get("disabledLanguages")),
+    model: str(get("model"), DEFAULTS.model),
+    maxTokens: int(get("maxTokens"), DEFAULTS.maxTokens, 1),
+    temperature:
+      typeof temperature === "number" && temperature >= 0 && temperature <= 1.5
+        ? temperature
+        : DEFAULTS.temperature,
+    stop: strings(get("stop")),
+    debounceMs: int(get("debounceMs"), DEFAULTS.debounceMs, 0),
+    maxPrefixChars: int(get("maxPrefixChars"), DEFAULTS.maxPrefixChars, 0),
+    maxSuffixChars: int(get("maxSuffixChars"), DEFAULTS.maxSuffixChars, 0),
+    timeoutMs: int(get("timeoutMs"), DEFAULTS.timeoutMs, 1),
+  };
+  // Empty means "the server's default", which depends on the kind of key.
+  const endpoint = str(get("endpoint"), "");
+  if (endpoint !== "") {
+    settings.endpoint = endpoint.replace(/\/+$/, "");
+  }
+  return settings;
+}
+
+export function launchSettings(get: SettingGetter, home: string | undefined): LaunchSettings {
+  let path = str(get("server.path"), "fim-lsp");
+  if (home && (path === "~" || path.startsWith("~/"))) {
+    path = home + path.slice(1);
+  }
+  return { path, args: strings(get("server.args")) };
+}
+
+export const KEY_ENV_VARS = ["CODESTRAL_API_KEY", "MISTRAL_API_KEY"] as const;
+export type KeyEnvVar = (typeof KEY_ENV_VARS)[number];
+
+/** Keys from the Mistral platform go to api.mistral.ai; everything else takes a Codestral key. */
+export function keyEnvVar(endpoint: string | undefined): KeyEnvVar {
+  if (endpoint) {
+    try {
+      if (new URL(endpoint).hostname.toLowerCase() === "api.mistral.ai") {
+        return "MISTRAL_API_KEY";
+      }
+    } catch {
+      // Not a URL: the server will report it; the key goes in the default variable.
+    }
+  }
+  return "CODESTRAL_API_KEY";
+}
+
+/**
+ * The server's environment. A stored key replaces any key inherited from the editor's environment,
+ * in both variables, so that the server cannot prefer a stale one; without a stored key the
+ * inherited environment is passed on unchanged (a key exported in the shell keeps working).
+ */
+export function serverEnv(
+  base: Record<string, string | undefined>,
+  apiKey: string | undefined,
+  endpoint: string | undefined,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined) {
+      env[name] = value;
+    }
+  }
+  if (apiKey) {
+    for (const name of KEY_ENV_VARS) {
+      delete env[name];
+    }
+    env[keyEnvVar(endpoint)] = apiKey;
+  }
+  return env;
+}
+
+export type ServerState = "idle" | "fetching" | "error" | "off";
+export type StatusState = ServerState | "starting" | "stopped";
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  error: boolean;
+}
+
+/** Reads a `fimLsp/status` notification's params; anything malformed is ignored (undefined). */
+export function parseStatus(params: unknown): { state: ServerState; message: string } | undefined {
+  if (typeof params !== "object" || params === null) {
+    return undefined;
+  }
+  const { state, message } = params as { state?: unknown; message?: unknown };
+  if (state !== "idle" && state !== "fetching" && state !== "error" && state !== "off") {
+    return undefined;
+  }
+  return { state, message: typeof message === "string" ? message : "" };
+}
+
+/** The status bar item for a state; `enable: false` always shows "off", whatever the server says. */
+export function statusView(state: StatusState, message: string, enabled: boolean): StatusView {
+  if (!enabled) {
+    return { text: "$(circle-slash) FIM", tooltip: "fim-lsp: completions off (click for options)", error: false };
+  }
+  const detail = message ? `: ${message}` : "";
+  switch (state) {
+    case "starting":
+      return { text: "$(loading~spin) FIM", tooltip: "fim-lsp: starting the server", error: false };
+    case "idle":
+      return { text: "$(sparkle) FIM", tooltip: `fim-lsp: ready${detail}`, error: false };
+    case "fetching":
+      return { text: "$(loading~spin) FIM", tooltip: `fim-lsp: asking the model${detail}`, error: false };
+    case "off":
+      return { text: "$(circle-slash) FIM", tooltip: `fim-lsp: off${detail}`, error: false };
+    case "error":
+      return { text: "$(warning) FIM", tooltip: `fim-lsp: error${detail}`, error: true };
+    case "stopped":
+      return { text: "$(error) FIM", tooltip: `fim-lsp: server not running${detail}`, error: true };
+  }
+}
+
+/** Whether a server error message is about the API key, so the user should be offered to set it. */
+export function isAuthError(message: string): boolean {
+  return /\b401\b|\b403\b|unauthori[sz]ed|forbidden|api key|no key/i.test(message);
+}

@@ -1,0 +1,258 @@
+// The VS Code side of fim-lsp: starts the server, hands it the settings and the API key, and shows
+// its state in the status bar. Ghost text itself comes from vscode-languageclient's built-in
+// inline completion feature; accepting a suggestion runs the item's `fimLsp.accepted` command,
+// which the client forwards to the server because the server advertises it (so the extension must
+// never register a command by that name itself).
+import * as os from "node:os";
+import * as vscode from "vscode";
+import {
+  type ConfigurationParams,
+  DidChangeConfigurationNotification,
+  LanguageClient,
+  type LanguageClientOptions,
+  type ServerOptions,
+  State,
+} from "vscode-languageclient/node";
+import {
+  type StatusState,
+  isAuthError,
+  launchSettings,
+  parseStatus,
+  serverEnv,
+  serverSettings,
+  statusView,
+} from "./config";
+
+const SECTION = "fimLsp";
+const SECRET_KEY = "fimLsp.apiKey";
+// Changing one of these needs a new server process (its command line or its environment).
+const RESTART_SETTINGS = ["fimLsp.server", "fimLsp.endpoint"];
+
+function settings(scope?: vscode.Uri) {
+  const config = vscode.workspace.getConfiguration(SECTION, scope);
+  return (key: string) => config.get(key);
+}
+
+class FimExtension implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private readonly output = vscode.window.createOutputChannel("fim-lsp", { log: true });
+  private readonly status = vscode.window.createStatusBarItem("fimLsp.status", vscode.StatusBarAlignment.Right, 100);
+  private state: StatusState = "starting";
+  private message = "";
+  private authWarningShown = false;
+  // Starts and stops run one after another, never interleaved.
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.status.name = "fim-lsp";
+    this.status.command = "fimLsp.showMenu";
+    this.render();
+    this.status.show();
+  }
+
+  restart(): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      await this.stopClient();
+      await this.startClient();
+    });
+    return this.queue;
+  }
+
+  stop(): Promise<void> {
+    this.queue = this.queue.then(() => this.stopClient());
+    return this.queue;
+  }
+
+  private async startClient(): Promise<void> {
+    const launch = launchSettings(settings(), os.homedir());
+    const endpoint = serverSettings(settings()).endpoint;
+    const apiKey = await this.context.secrets.get(SECRET_KEY);
+    const serverOptions: ServerOptions = {
+      command: launch.path,
+      args: launch.args,
+      options: { env: serverEnv(process.env, apiKey, endpoint) },
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
+      outputChannel: this.output,
+      initializationOptions: () => serverSettings(settings()),
+      synchronize: { configurationSection: SECTION },
+      middleware: {
+        workspace: {
+          // Answer pulls and pushes with the filtered settings, not the raw `fimLsp` section.
+          configuration: (params: ConfigurationParams, token, next) =>
+            params.items.some((item) => item.section === SECTION)
+              ? params.items.map((item) =>
+                  item.section === SECTION
+                    ? serverSettings(settings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined))
+                    : null,
+                )
+              : next(params, token),
+          didChangeConfiguration: async () => {
+            await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
+              settings: { [SECTION]: serverSettings(settings()) },
+            });
+          },
+        },
+      },
+    };
+    const client = new LanguageClient("fimLsp", "fim-lsp", serverOptions, clientOptions);
+    this.client = client;
+    this.authWarningShown = false;
+    this.setState("starting", "");
+    client.onDidChangeState((event) => {
+      if (event.newState === State.Stopped && this.client === client) {
+        this.setState("stopped", "");
+      }
+    });
+    client.onNotification("fimLsp/status", (params: unknown) => {
+      const status = parseStatus(params);
+      if (status) {
+        this.setState(status.state, status.message);
+        if (status.state === "error" && isAuthError(status.message)) {
+          void this.warnAboutKey(status.message);
+        }
+      }
+    });
+    try {
+      await client.start();
+      if (this.state === "starting") {
+        this.setState("idle", "");
+      }
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.output.error(`Could not start "${launch.path}": ${reason}`);
+      this.setState("stopped", `could not start "${launch.path}"`);
+      void vscode.window
+        .showErrorMessage(
+          `fim-lsp: could not start the server "${launch.path}". Install it (pip install fim-lsp) or set fimLsp.server.path.`,
+          "Open settings",
+          "Show log",
+        )
+        .then((choice) => {
+          if (choice === "Open settings") {
+            void vscode.commands.executeCommand("workbench.action.openSettings", "fimLsp.server");
+          } else if (choice === "Show log") {
+            this.output.show();
+          }
+        });
+    }
+  }
+
+  private async stopClient(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.dispose(2000);
+      } catch {
+        // A server that never started or already died: nothing left to stop.
+      }
+    }
+  }
+
+  private async warnAboutKey(message: string): Promise<void> {
+    if (this.authWarningShown) {
+      return;
+    }
+    this.authWarningShown = true;
+    const choice = await vscode.window.showWarningMessage(`fim-lsp: ${message}`, "Set API key", "Show log");
+    if (choice === "Set API key") {
+      await vscode.commands.executeCommand("fimLsp.setApiKey");
+    } else if (choice === "Show log") {
+      this.output.show();
+    }
+  }
+
+  private setState(state: StatusState, message: string): void {
+    this.state = state;
+    this.message = message;
+    this.render();
+  }
+
+  render(): void {
+    const view = statusView(this.state, this.message, settings()("enable") !== false);
+    this.status.text = view.text;
+    this.status.tooltip = view.tooltip;
+    this.status.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
+  }
+
+  showLog(): void {
+    this.output.show(true);
+  }
+
+  dispose(): void {
+    this.status.dispose();
+    this.output.dispose();
+  }
+}
+
+async function setApiKey(context: vscode.ExtensionContext, extension: FimExtension): Promise<void> {
+  const key = await vscode.window.showInputBox({
+    title: "fim-lsp: API key",
+    prompt: "A Codestral key (codestral.mistral.ai) or, with fimLsp.endpoint set to https://api.mistral.ai, a Mistral key. Stored in VS Code's secret storage.",
+    placeHolder: "Paste the key",
+    password: true,
+    ignoreFocusOut: true,
+  });
+  if (key === undefined || key.trim() === "") {
+    return;
+  }
+  await context.secrets.store(SECRET_KEY, key.trim());
+  await extension.restart();
+  void vscode.window.showInformationMessage("fim-lsp: API key saved; the server was restarted.");
+}
+
+async function showMenu(): Promise<void> {
+  const enabled = settings()("enable") !== false;
+  const items: (vscode.QuickPickItem & { command: string })[] = [
+    { label: enabled ? "$(circle-slash) Turn completions off" : "$(sparkle) Turn completions on", command: "fimLsp.toggle" },
+    { label: "$(key) Set API key", command: "fimLsp.setApiKey" },
+    { label: "$(debug-restart) Restart server", command: "fimLsp.restart" },
+    { label: "$(output) Show log", command: "fimLsp.showLog" },
+    { label: "$(gear) Settings", command: "workbench.action.openSettings" },
+  ];
+  const choice = await vscode.window.showQuickPick(items, { title: "fim-lsp" });
+  if (choice) {
+    await (choice.command === "workbench.action.openSettings"
+      ? vscode.commands.executeCommand(choice.command, "fimLsp")
+      : vscode.commands.executeCommand(choice.command));
+  }
+}
+
+let extension: FimExtension | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const ext = new FimExtension(context);
+  extension = ext;
+  context.subscriptions.push(
+    ext,
+    vscode.commands.registerCommand("fimLsp.setApiKey", () => setApiKey(context, ext)),
+    vscode.commands.registerCommand("fimLsp.clearApiKey", async () => {
+      await context.secrets.delete(SECRET_KEY);
+      await ext.restart();
+      void vscode.window.showInformationMessage("fim-lsp: API key removed; the server was restarted.");
+    }),
+    vscode.commands.registerCommand("fimLsp.toggle", async () => {
+      const config = vscode.workspace.getConfiguration(SECTION);
+      await config.update("enable", config.get("enable") === false, vscode.ConfigurationTarget.Global);
+    }),
+    vscode.commands.registerCommand("fimLsp.restart", () => ext.restart()),
+    vscode.commands.registerCommand("fimLsp.showLog", () => ext.showLog()),
+    vscode.commands.registerCommand("fimLsp.showMenu", showMenu),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("fimLsp.enable")) {
+        ext.render();
+      }
+      if (RESTART_SETTINGS.some((section) => event.affectsConfiguration(section))) {
+        void ext.restart();
+      }
+    }),
+  );
+  await ext.restart();
+}
+
+export async function deactivate(): Promise<void> {
+  await extension?.stop();
+  extension = undefined;
+}

@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  isAuthError,
+  keyEnvVar,
+  launchSettings,
+  parseStatus,
+  serverEnv,
+  serverSettings,
+  statusView,
+} from "../src/config";
+
+const from = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe("serverSettings", () => {
+  it("gives the documented defaults and no endpoint when nothing is set", () => {
+    assert.deepEqual(serverSettings(from({})), {
+      enable: true,
+      disabledLanguages: [],
+      model: "codestral-latest",
+      maxTokens: 256,
+      temperature: 0,
+      stop: [],
+      debounceMs: 75,
+      maxPrefixChars: 6000,
+      maxSuffixChars: 2000,
+      timeoutMs: 10000,
+    });
+  });
+
+  it("passes valid values through", () => {
+    const s = serverSettings(
+      from({
+        enable: false,
+        disabledLanguages: ["markdown"],
+        endpoint: "http://127.0.0.1:8080/",
+        model: "codestral-2501",
+        maxTokens: 64,
+        temperature: 0.2,
+        stop: ["\n\n"],
+        debounceMs: 0,
+        maxPrefixChars: 100,
+        maxSuffixChars: 50,
+        timeoutMs: 500,
+      }),
+    );
+    assert.equal(s.enable, false);
+    assert.deepEqual(s.disabledLanguages, ["markdown"]);
+    assert.equal(s.endpoint, "http://127.0.0.1:8080");
+    assert.equal(s.model, "codestral-2501");
+    assert.equal(s.maxTokens, 64);
+    assert.equal(s.temperature, 0.2);
+    assert.deepEqual(s.stop, ["\n\n"]);
+    assert.equal(s.debounceMs, 0);
+    assert.equal(s.maxPrefixChars, 100);
+    assert.equal(s.maxSuffixChars, 50);
+    assert.equal(s.timeoutMs, 500);
+  });
+
+  it("replaces invalid values with defaults", () => {
+    const s = serverSettings(
+      from({ enable: "no", maxTokens: 0, temperature: 3, debounceMs: -1, timeoutMs: 1.5, stop: ["x", 1], model: " " }),
+    );
+    assert.equal(s.enable, true);
+    assert.equal(s.maxTokens, 256);
+    assert.equal(s.temperature, 0);
+    assert.equal(s.debounceMs, 75);
+    assert.equal(s.timeoutMs, 10000);
+    assert.deepEqual(s.stop, ["x"]);
+    assert.equal(s.model, "codestral-latest");
+  });
+
+  it("never passes on keys outside the list, such as an apiKey from a folder's settings", () => {
+    const s = serverSettings(from({ apiKey: "stolen", "server.path": "/bin/sh", completionItems: "on" }));
+    assert.ok(!("apiKey" in s));
+    assert.ok(!("server" in s));
+    assert.ok(!("completionItems" in s));
+  });
+});
+
+describe("launchSettings", () => {
+  it("defaults to fim-lsp on PATH", () => {
+    assert.deepEqual(launchSettings(from({}), "/home/u"), { path: "fim-lsp", args: [] });
+  });
+
+  it("expands ~ and keeps string arguments", () => {
+    assert.deepEqual(
+      launchSettings(from({ "server.path": "~/.local/bin/fim-lsp", "server.args": ["-v", 3] }), "/home/u"),
+      { path: "/home/u/.local/bin/fim-lsp", args: ["-v"] },
+    );
+  });
+});
+
+describe("the API key's environment", () => {
+  it("picks the variable by endpoint host", () => {
+    assert.equal(keyEnvVar(undefined), "CODESTRAL_API_KEY");
+    assert.equal(keyEnvVar("https://codestral.mistral.ai"), "CODESTRAL_API_KEY");
+    assert.equal(keyEnvVar("https://API.mistral.ai/"), "MISTRAL_API_KEY");
+    assert.equal(keyEnvVar("http://127.0.0.1:9999"), "CODESTRAL_API_KEY");
+    assert.equal(keyEnvVar("not a url"), "CODESTRAL_API_KEY");
+  });
+
+  it("puts a stored key in one variable and drops inherited keys", () => {
+    const base = { PATH: "/usr/bin", CODESTRAL_API_KEY: "old", MISTRAL_API_KEY: "old2", UNSET: undefined };
+    assert.deepEqual(serverEnv(base, "new", "https://api.mistral.ai"), { PATH: "/usr/bin", MISTRAL_API_KEY: "new" });
+    assert.deepEqual(serverEnv(base, "new", undefined), { PATH: "/usr/bin", CODESTRAL_API_KEY: "new" });
+  });
+
+  it("keeps the inherited environment when no key is stored", () => {
+    assert.deepEqual(serverEnv({ PATH: "/p", MISTRAL_API_KEY: "shell" }, undefined, undefined), {
+      PATH: "/p",
+      MISTRAL_API_KEY: "shell",
+    });
+  });
+
+  it("does not change the editor's own environment", () => {
+    const base = { CODESTRAL_API_KEY: "old" };
+    serverEnv(base, "new", undefined);
+    assert.deepEqual(base, { CODESTRAL_API_KEY: "old" });
+  });
+});
+
+describe("status", () => {
+  it("parses the server's notification and ignores malformed ones", () => {
+    assert.deepEqual(parseStatus({ state: "fetching", message: "m" }), { state: "fetching", message: "m" });
+    assert.deepEqual(parseStatus({ state: "idle" }), { state: "idle", message: "" });
+    assert.equal(parseStatus({ state: "busy" }), undefined);
+    assert.equal(parseStatus(null), undefined);
+    assert.equal(parseStatus("idle"), undefined);
+  });
+
+  it("shows each state, and off whenever completions are disabled", () => {
+    assert.equal(statusView("idle", "", true).text, "$(sparkle) FIM");
+    assert.equal(statusView("fetching", "", true).text, "$(loading~spin) FIM");
+    const error = statusView("error", "HTTP 401 Unauthorized", true);
+    assert.equal(error.error, true);
+    assert.match(error.tooltip, /401/);
+    assert.equal(statusView("off", "", true).text, "$(circle-slash) FIM");
+    assert.equal(statusView("fetching", "", false).text, "$(circle-slash) FIM");
+    assert.equal(statusView("stopped", "", true).error, true);
+  });
+
+  it("recognises errors about the key", () => {
+    assert.ok(isAuthError("HTTP 401: Unauthorized"));
+    assert.ok(isAuthError("no API key: set CODESTRAL_API_KEY"));
+    assert.ok(!isAuthError("timed out after 10000 ms"));
+    assert.ok(!isAuthError("HTTP 429 rate limited"));
+  });
+});

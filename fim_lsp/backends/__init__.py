@@ -1,0 +1,28 @@
+"""Model backends: one module per API dialect, sharing the error tree and the SSE decoder."""
+
+from .codestral import FimRequest, stream_fim
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BackendError,
+    RateLimitError,
+    RequestRejectedError,
+    ServerError,
+    StreamError,
+)
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BackendError",
+    "FimRequest",
+    "RateLimitError",
+    "RequestRejectedError",
+    "ServerError",
+    "StreamError",
+    "stream_fim",
+]

@@ -1,0 +1,155 @@
+"""Command line: start the server (stdio or TCP), or complete one position from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+
+log = logging.getLogger("fim_lsp")
+
+_LANGUAGES = {
+    ".py": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".ts": "typescript",
+    ".tsx": "typescriptreact",
+    ".jsx": "javascriptreact",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".rs": "rust",
+    ".go": "go",
+    ".java": "java",
+    ".rb": "ruby",
+    ".lua": "lua",
+    ".sh": "shellscript",
+    ".md": "markdown",
+}
+
+
+def setup_logging(verbose: int, log_file: str | None) -> None:
+    """Log to stderr (or a file): stdout carries the LSP frames."""
+    level = logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8")
+        if log_file
+        else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # pygls and httpx are chatty at INFO; their details matter only when debugging.
+    for name in ("pygls", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+
+
+def parse_position(spec: str) -> tuple[Path, int, int]:
+    """PATH:LINE:COL (1-based, as compilers print them) -> (path, line, column), 0-based."""
+    try:
+        path, line, col = spec.rsplit(":", 2)
+        line_no, col_no = int(line), int(col)
+    except ValueError:
+        raise ValueError(f"expected PATH:LINE:COL, got {spec!r}") from None
+    if line_no < 1 or col_no < 1:
+        raise ValueError(f"LINE and COL start at 1, got {line_no}:{col_no}")
+    return Path(path), line_no - 1, col_no - 1
+
+
+async def complete_once(spec: str, settings_json: str | None) -> int:
+    """Run the whole pipeline once for a position in a file and print the suggestion."""
+    import json
+
+    from .backends import BackendError
+    from .context import slice_context
+    from .documents import UTF32, Document
+    from .engine import default_http_client, fetch_suggestion
+    from .settings import missing_key_message, parse_settings
+
+    try:
+        path, line, col = parse_position(spec)
+        text = path.read_text(encoding="utf-8")
+        raw = json.loads(settings_json) if settings_json else {}
+        if not isinstance(raw, dict):
+            raise ValueError("--settings must be a JSON object")
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        sys.stderr.write(f"fim-lsp: {err}\n")
+        return 2
+    settings, problems = parse_settings(raw)
+    for problem in problems:
+        sys.stderr.write(problem + "\n")
+    if not settings.api_key:
+        sys.stderr.write(missing_key_message(settings) + "\n")
+        return 1
+    doc = Document.from_text(path.resolve().as_uri(), text, encoding=UTF32)
+    if line >= len(doc.text_lines):
+        sys.stderr.write(f"fim-lsp: {path} has only {len(doc.text_lines)} lines\n")
+        return 2
+    line, index = doc.clamp(line, col)
+    language = _LANGUAGES.get(path.suffix.lower(), "")
+    ctx = slice_context(
+        doc.text_lines,
+        line,
+        index,
+        settings.max_prefix_chars,
+        settings.max_suffix_chars,
+        language,
+        str(path),
+    )
+    async with default_http_client() as http:
+        try:
+            suggestion, _raw = await fetch_suggestion(http, settings, ctx)
+        except BackendError as err:
+            sys.stderr.write(f"fim-lsp: {err.message}\n")
+            return 1
+    if suggestion is None:
+        sys.stderr.write("fim-lsp: the model had no suggestion for this position\n")
+        return 0
+    sys.stdout.write(suggestion.text + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `fim-lsp` command."""
+    parser = argparse.ArgumentParser(
+        prog="fim-lsp",
+        description="AI code completion from a fill-in-the-middle model, as a language server.",
+    )
+    parser.add_argument("--version", action="version", version=f"fim-lsp {__version__}")
+    parser.add_argument("--stdio", action="store_true", help="serve over stdin/stdout (default)")
+    parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default 2087)")
+    parser.add_argument("--log-file", help="write logs to this file instead of stderr")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="-v info, -vv debug")
+    sub = parser.add_subparsers(dest="command")
+    complete = sub.add_parser(
+        "complete", help="print the suggestion for PATH:LINE:COL (1-based) and exit"
+    )
+    complete.add_argument("position", help="PATH:LINE:COL, 1-based")
+    complete.add_argument(
+        "--settings", help='settings as JSON, e.g. \'{"endpoint": "http://127.0.0.1:8080"}\''
+    )
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose, args.log_file)
+
+    if args.command == "complete":
+        return asyncio.run(complete_once(args.position, args.settings))
+
+    from .server import server
+
+    log.info("fim-lsp %s starting (pid %d)", __version__, os.getpid())
+    if args.tcp:
+        server.start_tcp(args.host, args.port)
+    else:
+        server.start_io()
+    return 0

@@ -1,0 +1,59 @@
+"""Pure slicing: document lines + cursor -> the FIM prompt and suffix, within a character budget."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FimContext:
+    """The text sent to the model around one cursor position."""
+
+    prompt: str
+    suffix: str
+    language_id: str = ""
+    path: str = ""
+
+
+def slice_context(
+    lines: Sequence[str],
+    line: int,
+    index: int,
+    max_prefix: int,
+    max_suffix: int,
+    language_id: str = "",
+    path: str = "",
+) -> FimContext:
+    """Cut `prompt` (before the cursor) and `suffix` (after it) from lines that keep their terminators.
+
+    Whole lines are taken while they fit the budget; the cursor's own line is cut at the budget
+    only when it alone is longer. Cost grows with the budget, never with the document.
+    """
+    current = lines[line]
+    body_end = len(current.rstrip("\r\n"))
+    index = max(0, min(index, body_end))
+
+    head = current[:index]
+    if len(head) > max_prefix:
+        head = head[len(head) - max_prefix :] if max_prefix else ""
+    before = [head]
+    used = len(head)
+    i = line - 1
+    while i >= 0 and used + len(lines[i]) <= max_prefix:
+        before.append(lines[i])
+        used += len(lines[i])
+        i -= 1
+    before.reverse()
+
+    tail = current[index:]
+    if len(tail) > max_suffix:
+        tail = tail[:max_suffix]
+    after = [tail]
+    used = len(tail)
+    j = line + 1
+    while j < len(lines) and used + len(lines[j]) <= max_suffix:
+        after.append(lines[j])
+        used += len(lines[j])
+        j += 1
+    return FimContext("".join(before), "".join(after), language_id, path)

@@ -1,0 +1,78 @@
+"""Completions -> LSP items with exact ranges in the client's position encoding."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from .documents import Document
+from .engine import Completion
+
+ACCEPT_COMMAND = "fimLsp.accepted"
+_LABEL_WIDTH = 60
+
+
+def completion_range(doc: Document, completion: Completion) -> types.Range:
+    """The range the suggestion replaces: from the cursor to the end of what it covers on the line."""
+    line = completion.line
+    return types.Range(
+        start=types.Position(line=line, character=doc.column(line, completion.start)),
+        end=types.Position(line=line, character=doc.column(line, completion.end)),
+    )
+
+
+def inline_items(doc: Document, completion: Completion | None) -> types.InlineCompletionList:
+    """The `textDocument/inlineCompletion` answer."""
+    if completion is None:
+        return types.InlineCompletionList(items=[])
+    item = types.InlineCompletionItem(
+        insert_text=completion.text,
+        range=completion_range(doc, completion),
+        command=types.Command(
+            title="fim-lsp: accepted",
+            command=ACCEPT_COMMAND,
+            arguments=[{"uri": doc.uri, "line": completion.line, "source": completion.source}],
+        ),
+    )
+    return types.InlineCompletionList(items=[item])
+
+
+def completion_items(doc: Document, completion: Completion | None) -> types.CompletionList:
+    """The `textDocument/completion` answer: the same suggestion as one item."""
+    if completion is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    # The edit starts at the word before the cursor, so clients that filter items by the typed
+    # word (Helix, Eglot, most completion menus) keep the item as the user types on.
+    body = doc.line(completion.line)
+    word_start = completion.start
+    while word_start > 0 and (body[word_start - 1].isalnum() or body[word_start - 1] == "_"):
+        word_start -= 1
+    word = body[word_start : completion.start]
+    text = word + completion.text
+    edit_range = completion_range(doc, completion)
+    edit_range.start = types.Position(
+        line=completion.line, character=doc.column(completion.line, word_start)
+    )
+    first = text.lstrip().split("\n", 1)[0].rstrip("\r")
+    label = first if len(first) <= _LABEL_WIDTH else first[: _LABEL_WIDTH - 1] + "…"
+    multiline = "\n" in text
+    item = types.CompletionItem(
+        label=label or text.strip()[:_LABEL_WIDTH],
+        kind=types.CompletionItemKind.Text,
+        detail="fim-lsp" + (" (multi-line)" if multiline else ""),
+        documentation=types.MarkupContent(
+            kind=types.MarkupKind.Markdown,
+            value=f"```{doc.language_id}\n{text}\n```",
+        ),
+        sort_text="0",
+        filter_text=text,
+        preselect=True,
+        insert_text_format=types.InsertTextFormat.PlainText,
+        text_edit=types.TextEdit(range=edit_range, new_text=text),
+        command=types.Command(
+            title="fim-lsp: accepted",
+            command=ACCEPT_COMMAND,
+            arguments=[{"uri": doc.uri, "line": completion.line, "source": completion.source}],
+        ),
+    )
+    # Incomplete: typing on must ask again, since the suggestion follows the text.
+    return types.CompletionList(is_incomplete=True, items=[item])

@@ -1,0 +1,236 @@
+"""The fim-lsp language server: thin LSP handlers around the completion engine.
+
+Shows AI suggestions as `textDocument/inlineCompletion` items (ghost text) and, for clients
+without inline completion (Helix, Eglot), as a `textDocument/completion` item.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from . import __version__
+from .documents import UTF16, DocumentStore
+from .engine import Engine
+from .items import ACCEPT_COMMAND, completion_items, inline_items
+from .settings import SECTION, parse_settings, unwrap
+
+log = logging.getLogger(__name__)
+
+STATUS_NOTIFICATION = "fimLsp/status"
+
+
+class FimProtocol(LanguageServerProtocol):
+    """Keeps documents in fim-lsp's own store, whose edits cost O(edited lines), not O(file)."""
+
+    _server: FimLanguageServer
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(
+        self, params: types.DidOpenTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        """Track a newly opened document."""
+        doc = params.text_document
+        self._server.documents.open(
+            doc.uri, doc.text, doc.version, doc.language_id, self._server.encoding
+        )
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(
+        self, params: types.DidChangeTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        """Apply incremental (or full) changes."""
+        doc = self._server.documents.get(params.text_document.uri)
+        if doc is None:
+            log.warning("didChange for a document that is not open: %s", params.text_document.uri)
+            return
+        version = params.text_document.version
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                start, end = change.range.start, change.range.end
+                doc.apply_edit(
+                    (start.line, start.character), (end.line, end.character), change.text, version
+                )
+            else:
+                doc.replace_all(change.text, version)
+        yield from ()
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(
+        self, params: types.DidCloseTextDocumentParams
+    ) -> Generator[Any, Any, None]:
+        """Free a closed document's state."""
+        uri = params.text_document.uri
+        self._server.documents.close(uri)
+        self._server.engine.forget(uri)
+        yield from ()
+
+
+class LspReporter:
+    """The engine's messages as LSP notifications: pop-ups once, log lines, a status."""
+
+    def __init__(self, server: LanguageServer) -> None:
+        self._server = server
+        self._shown: set[str] = set()
+        self._status: tuple[str, str] | None = None
+
+    def reset(self) -> None:
+        """Settings changed: the same problem may be told again."""
+        self._shown.clear()
+
+    def show_once(self, key: str, message: str, *, error: bool) -> None:
+        """A pop-up, once per key."""
+        if key in self._shown:
+            return
+        self._shown.add(key)
+        (log.error if error else log.warning)("%s", message)
+        kind = types.MessageType.Error if error else types.MessageType.Warning
+        self._server.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def log(self, message: str, *, error: bool) -> None:
+        """A line in the client's log."""
+        (log.error if error else log.info)("%s", message)
+        kind = types.MessageType.Error if error else types.MessageType.Info
+        self._server.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def status(self, state: str, message: str = "") -> None:
+        """A `fimLsp/status` notification when the state changes."""
+        if self._status == (state, message):
+            return
+        self._status = (state, message)
+        self._server.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+
+
+class FimLanguageServer(LanguageServer):
+    """The server, its documents, settings layers and engine."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "fim-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=FimProtocol,
+        )
+        self.documents = DocumentStore()
+        self.reporter = LspReporter(self)
+        self.engine = Engine(self.reporter)
+        self.encoding: str = UTF16
+        self.inline_supported = False
+        self.config_pull_supported = False
+        self.init_options: dict[str, Any] = {}
+        self.client_config: dict[str, Any] = {}
+        self.accepted = 0
+
+    def apply_settings(self) -> None:
+        """Merge the settings layers, tell the user about invalid values, hand them to the engine."""
+        settings, problems = parse_settings({**self.init_options, **self.client_config})
+        if settings != self.engine.settings:
+            self.reporter.reset()
+        for problem in problems:
+            self.reporter.show_once(problem, problem, error=False)
+        self.engine.configure(settings)
+
+    async def pull_configuration(self) -> None:
+        """Ask the client for section `fimLsp` (workspace/configuration), when it can answer."""
+        if not self.config_pull_supported:
+            return
+        try:
+            result = await self.workspace_configuration_async(
+                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            )
+        except Exception as err:  # a client that fails this request must not stop the server
+            log.warning("workspace/configuration failed: %s", err)
+            return
+        if result and isinstance(result[0], dict):
+            self.client_config = unwrap(result[0])
+
+    def completions_as_items(self) -> bool:
+        """Whether `textDocument/completion` answers (setting `completionItems`)."""
+        mode = self.engine.settings.completion_items
+        return mode == "on" or (mode == "auto" and not self.inline_supported)
+
+
+server = FimLanguageServer()
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: FimLanguageServer, params: types.InitializeParams) -> None:
+    """Read the client's abilities and initialization options."""
+    caps = params.capabilities
+    ls.encoding = str(ls.workspace.position_encoding or UTF16)
+    ls.inline_supported = bool(caps.text_document and caps.text_document.inline_completion)
+    ls.config_pull_supported = bool(caps.workspace and caps.workspace.configuration)
+    ls.init_options = unwrap(params.initialization_options)
+    ls.apply_settings()
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: FimLanguageServer, params: types.InitializedParams) -> None:
+    """Pull the settings the client holds for section `fimLsp`."""
+    if ls.config_pull_supported:
+        await ls.pull_configuration()
+        ls.apply_settings()
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+async def did_change_configuration(
+    ls: FimLanguageServer, params: types.DidChangeConfigurationParams
+) -> None:
+    """Settings changed at run time: pushed in the notification, or to be pulled."""
+    pushed = unwrap(params.settings)
+    if pushed:
+        ls.client_config = pushed
+    else:
+        await ls.pull_configuration()
+    ls.apply_settings()
+
+
+@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
+async def inline_completion(
+    ls: FimLanguageServer, params: types.InlineCompletionParams
+) -> types.InlineCompletionList:
+    """Ghost text for the cursor."""
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None:
+        return types.InlineCompletionList(items=[])
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    pos = params.position
+    completion = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked)
+    return inline_items(doc, completion)
+
+
+@server.feature(
+    types.TEXT_DOCUMENT_COMPLETION,
+    types.CompletionOptions(trigger_characters=[".", "(", "[", "{", ",", ":", "=", " "]),
+)
+async def completion(ls: FimLanguageServer, params: types.CompletionParams) -> types.CompletionList:
+    """The same suggestion as a completion item, for clients without inline completion."""
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None or not ls.completions_as_items():
+        return types.CompletionList(is_incomplete=False, items=[])
+    invoked = params.context is None or (
+        params.context.trigger_kind == types.CompletionTriggerKind.Invoked
+    )
+    pos = params.position
+    result = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked)
+    return completion_items(doc, result)
+
+
+@server.command(ACCEPT_COMMAND)
+def accepted(ls: FimLanguageServer, *args: Any) -> None:
+    """The user accepted a suggestion (acceptance statistics)."""
+    ls.accepted += 1
+    log.info("suggestion accepted (%d so far): %s", ls.accepted, args)
+
+
+@server.feature(types.SHUTDOWN)
+async def shutdown(ls: FimLanguageServer, params: None) -> None:
+    """End every request in flight and close the connection pool."""
+    await ls.engine.aclose()

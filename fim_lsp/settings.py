@@ -1,0 +1,201 @@
+"""Typed settings: defaults, camelCase names on the wire, validation, API key and endpoint resolution."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+SECTION = "fimLsp"
+CODESTRAL_ENDPOINT = "https://codestral.mistral.ai"
+MISTRAL_ENDPOINT = "https://api.mistral.ai"
+COMPLETION_ITEM_MODES = ("auto", "on", "off")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything a user can set; field names are snake_case here and camelCase on the wire."""
+
+    api_key: str = field(default="", repr=False)
+    endpoint: str = ""
+    model: str = "codestral-latest"
+    max_tokens: int = 256
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+    debounce_ms: int = 75
+    enable: bool = True
+    disabled_languages: tuple[str, ...] = ()
+    max_prefix_chars: int = 6000
+    max_suffix_chars: int = 2000
+    timeout_ms: int = 10000
+    completion_items: str = "auto"
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint without a trailing slash."""
+        return self.endpoint.rstrip("/")
+
+    @property
+    def host(self) -> str:
+        """The endpoint's host, for messages that say who rejected a key."""
+        return urlsplit(self.endpoint).netloc or self.endpoint
+
+    def language_enabled(self, language_id: str) -> bool:
+        """Whether suggestions are on for a document of this language."""
+        return self.enable and language_id not in self.disabled_languages
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return (_is_int(v) or isinstance(v, float)) and math.isfinite(v)
+
+
+def _is_str_list(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and all(isinstance(x, str) for x in v)
+
+
+def _valid_url(v: Any) -> bool:
+    if not isinstance(v, str):
+        return False
+    if v == "":
+        return True
+    parts = urlsplit(v)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+# Per field: the check and the reason shown when it fails. Values are converted only after passing.
+_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "api_key": (lambda v: isinstance(v, str), "must be a string"),
+    "endpoint": (_valid_url, "must be an http(s) URL such as https://codestral.mistral.ai"),
+    "model": (lambda v: isinstance(v, str) and v.strip() != "", "must be a non-empty string"),
+    "max_tokens": (
+        lambda v: _is_int(v) and 1 <= v <= 8192,
+        "must be a whole number from 1 to 8192",
+    ),
+    "temperature": (lambda v: _is_number(v) and 0 <= v <= 1.5, "must be a number from 0 to 1.5"),
+    "stop": (
+        lambda v: isinstance(v, str) or _is_str_list(v),
+        "must be a string or a list of strings",
+    ),
+    "debounce_ms": (
+        lambda v: _is_int(v) and 0 <= v <= 5000,
+        "must be a whole number from 0 to 5000",
+    ),
+    "enable": (lambda v: isinstance(v, bool), "must be true or false"),
+    "disabled_languages": (_is_str_list, "must be a list of language ids"),
+    "max_prefix_chars": (
+        lambda v: _is_int(v) and 0 <= v <= 400_000,
+        "must be a whole number from 0 to 400000",
+    ),
+    "max_suffix_chars": (
+        lambda v: _is_int(v) and 0 <= v <= 400_000,
+        "must be a whole number from 0 to 400000",
+    ),
+    "timeout_ms": (
+        lambda v: _is_int(v) and 100 <= v <= 600_000,
+        "must be a whole number of milliseconds from 100 to 600000",
+    ),
+    "completion_items": (
+        lambda v: v in COMPLETION_ITEM_MODES,
+        'must be "auto", "on" or "off"',
+    ),
+}
+
+WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields(Settings)}
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name == "stop":
+        return (value,) if isinstance(value, str) else tuple(value)
+    if name == "disabled_languages":
+        return tuple(value)
+    if name == "temperature":
+        return float(value)
+    if name == "endpoint":
+        return value.strip()
+    return value
+
+
+def unwrap(raw: Any) -> dict[str, Any]:
+    """Settings as a flat camelCase dict, whether given flat or under a `fimLsp` section."""
+    if not isinstance(raw, Mapping):
+        return {}
+    flat = {k: v for k, v in raw.items() if k != SECTION}
+    nested = raw.get(SECTION)
+    if isinstance(nested, Mapping):
+        flat.update(nested)
+    return flat
+
+
+def parse_settings(
+    raw: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str]]:
+    """Build settings from the client's (camelCase) values and the environment.
+
+    Returns the settings and one message per rejected key; a rejected key keeps its default.
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for wire, value in raw.items():
+        name = WIRE_NAMES.get(wire)
+        if name is None or value is None:
+            continue
+        check, reason = _RULES[name]
+        if not check(value):
+            shown = "<hidden>" if name == "api_key" else repr(value)
+            problems.append(
+                f"fim-lsp: setting {SECTION}.{wire} = {shown} {reason}; using the default."
+            )
+            continue
+        values[name] = _convert(name, value)
+    values.update(_resolve_key_and_endpoint(values, env))
+    return Settings(**values), problems
+
+
+def _resolve_key_and_endpoint(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
+    """Pair the API key with its endpoint: a Codestral key goes to codestral.mistral.ai, a Mistral key to api.mistral.ai."""
+    endpoint = values.get("endpoint") or env.get("FIM_LSP_ENDPOINT", "").strip()
+    if endpoint and not _valid_url(endpoint):
+        endpoint = ""
+    key = values.get("api_key", "")
+    codestral = env.get("CODESTRAL_API_KEY", "").strip()
+    mistral = env.get("MISTRAL_API_KEY", "").strip()
+    if not key:
+        host = urlsplit(endpoint).netloc if endpoint else ""
+        if host == urlsplit(MISTRAL_ENDPOINT).netloc:
+            key = mistral or codestral
+        elif host == urlsplit(CODESTRAL_ENDPOINT).netloc:
+            key = codestral or mistral
+        else:
+            key = codestral or mistral
+        if not endpoint:
+            endpoint = (
+                MISTRAL_ENDPOINT
+                if (key and key == mistral and not codestral)
+                else CODESTRAL_ENDPOINT
+            )
+    elif not endpoint:
+        endpoint = CODESTRAL_ENDPOINT
+    return {"api_key": key, "endpoint": endpoint}
+
+
+def missing_key_message(settings: Settings) -> str:
+    """What to tell a user who has set no API key."""
+    return (
+        "fim-lsp: no API key. Set CODESTRAL_API_KEY (a Codestral key, for codestral.mistral.ai) "
+        "or MISTRAL_API_KEY (a La Plateforme key, for api.mistral.ai) in the environment the "
+        f"editor starts fim-lsp from, or the {SECTION}.apiKey setting. Suggestions are off until then."
+    )

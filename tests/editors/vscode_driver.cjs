@@ -1,0 +1,127 @@
+// Drives a running code-server (a real VS Code) through Chromium with playwright-core for
+// tests/editors/test_vscode.py. Reads its job from the JSON file named by argv[2]:
+//   {url, file, key, typed, expected, screenshots, playwrightCore, chromium}
+// Prints one JSON line per finished step; on failure takes a screenshot into `screenshots`,
+// prints its path and exits 1.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const job = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const { chromium } = require(job.playwrightCore);
+
+const started = Date.now();
+const step = (name, extra = {}) =>
+  console.log(JSON.stringify({ step: name, seconds: (Date.now() - started) / 1000, ...extra }));
+
+// Monaco draws spaces in ghost text as no-break spaces.
+const plain = (s) => (s || "").replace(/\u00a0/g, " ");
+
+async function ghostText(page) {
+  return plain(
+    await page.evaluate(() =>
+      [...document.querySelectorAll(".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text")]
+        .map((e) => e.textContent)
+        .join(""),
+    ),
+  );
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input").first();
+  await input.waitFor({ state: "visible" });
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().waitFor();
+  await page.keyboard.press("Enter");
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: job.chromium,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(60_000);
+  try {
+    await page.goto(job.url);
+    await page.locator(".monaco-workbench").waitFor();
+    step("workbench");
+
+    // The status bar item appears when the extension has activated; the sparkle once the
+    // server has started. Keys typed before that get no suggestion.
+    await page.locator(".statusbar-item", { hasText: "FIM" }).first().waitFor();
+    step("extension activated");
+
+    const name = path.basename(job.file);
+    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: name }).first().click();
+    const editor = page.locator(".editor-instance .monaco-editor .view-lines").first();
+    await editor.waitFor();
+    step("file opened");
+
+    // Without a key the mock answers 401: the status bar must turn to an error.
+    await editor.click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type(job.typed, { delay: 30 });
+    await page.locator(".statusbar-item .codicon-warning").first().waitFor({ timeout: 30_000 });
+    step("error shown without a key");
+    await page.keyboard.press("Escape");
+    for (let i = 0; i < job.typed.length; i++) {
+      await page.keyboard.press("Backspace");
+    }
+
+    await runCommand(page, "fim-lsp: Set API key");
+    const keyInput = page.locator('.quick-input-widget input[type="password"]');
+    await keyInput.waitFor({ state: "visible" });
+    await keyInput.fill(job.key);
+    await page.keyboard.press("Enter");
+    await page.locator(".statusbar-item .codicon-sparkle").first().waitFor({ timeout: 30_000 });
+    step("key set, server restarted");
+
+    await editor.click();
+    await page.keyboard.press("Control+End");
+    await page.keyboard.type(job.typed, { delay: 30 });
+    // Fast path: the ghost text shows within a few seconds; typing again re-triggers it if a
+    // request raced the restart.
+    const deadline = Date.now() + 40_000;
+    let shown = "";
+    while (Date.now() < deadline) {
+      shown = await ghostText(page);
+      if (shown.includes(job.expected)) {
+        break;
+      }
+      await page.waitForTimeout(250);
+    }
+    if (!shown.includes(job.expected)) {
+      throw new Error(`ghost text ${JSON.stringify(shown)} does not show ${JSON.stringify(job.expected)}`);
+    }
+    step("ghost text shown", { ghost: shown });
+
+    await page.keyboard.press("Tab");
+    await page.keyboard.press("Control+S");
+    const deadlineSave = Date.now() + 15_000;
+    while (Date.now() < deadlineSave && !fs.readFileSync(job.file, "utf8").includes(job.expected)) {
+      await page.waitForTimeout(200);
+    }
+    step("accepted and saved");
+  } catch (error) {
+    fs.mkdirSync(job.screenshots, { recursive: true });
+    const shot = path.join(job.screenshots, `failure-${Date.now()}.png`);
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    console.error(`screenshot: ${shot}`);
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error && error.stack ? error.stack : String(error));
+  process.exit(1);
+});

@@ -187,10 +187,11 @@ class MockCodestral:
             loop.run_forever()
         finally:
             self._server.close()
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
             with contextlib.suppress(Exception):
-                loop.run_until_complete(asyncio.sleep(0))
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     # -- helpers for tests -----------------------------------------------------------------
@@ -237,7 +238,7 @@ class MockCodestral:
                 keep_open = await self._respond(method, path, headers, raw, reader, writer)
                 if not keep_open:
                     return
-        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
             return
         finally:
             with contextlib.suppress(Exception):

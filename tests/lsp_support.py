@@ -88,8 +88,10 @@ class Editor:
             text_document=types.TextDocumentIdentifier(uri=self.uri),
             position=self.position(offset),
         )
-        return self.client.protocol.send_request_async(
-            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id or str(uuid.uuid4())
+        return asyncio.ensure_future(
+            self.client.protocol.send_request_async(
+                types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id or str(uuid.uuid4())
+            )
         )
 
     async def complete(self, offset: int, *, invoked: bool = False) -> list[types.InlineCompletionItem]:

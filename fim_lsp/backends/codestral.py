@@ -171,7 +171,7 @@ async def stream_fim(
             raise await status_error(response, host)
         decoder = SSEDecoder()
         try:
-            async for chunk in response.aiter_raw():
+            async for chunk in response.aiter_bytes():
                 for data in decoder.feed(chunk):
                     content, _finish, done = parse_event(data)
                     if done:

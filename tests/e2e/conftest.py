@@ -32,8 +32,8 @@ async def start_server() -> AsyncIterator[StartServer]:
         assert isinstance(client, LanguageClient)
         clients.append(client)
         if configuration is not None:
-            client.set_configuration(configuration)
-        await client.initialize_session(
+            client.set_configuration(configuration, section="fimLsp")
+        client.initialize_result = await client.initialize_session(  # type: ignore[attr-defined]
             types.InitializeParams(
                 capabilities=capabilities or inline_capabilities(),
                 initialization_options=init_options,

@@ -72,8 +72,9 @@ async function main() {
     await page.locator(".statusbar-item .codicon-warning").first().waitFor({ timeout: 30_000 });
     step("error shown without a key");
     await page.keyboard.press("Escape");
-    for (let i = 0; i < job.typed.length; i++) {
-      await page.keyboard.press("Backspace");
+    // Back to the file as it was (the editor's undo history starts at the opened file).
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press("Control+Z");
     }
 
     await runCommand(page, "fim-lsp: Set API key");
@@ -81,6 +82,7 @@ async function main() {
     await keyInput.waitFor({ state: "visible" });
     await keyInput.fill(job.key);
     await page.keyboard.press("Enter");
+    await page.locator(".notification-toast", { hasText: "API key saved" }).first().waitFor({ timeout: 30_000 });
     await page.locator(".statusbar-item .codicon-sparkle").first().waitFor({ timeout: 30_000 });
     step("key set, server restarted");
 
@@ -102,6 +104,8 @@ async function main() {
       throw new Error(`ghost text ${JSON.stringify(shown)} does not show ${JSON.stringify(job.expected)}`);
     }
     step("ghost text shown", { ghost: shown });
+    fs.mkdirSync(job.screenshots, { recursive: true });
+    await page.screenshot({ path: path.join(job.screenshots, "ghost-text.png") });
 
     await page.keyboard.press("Tab");
     await page.keyboard.press("Control+S");
@@ -110,6 +114,14 @@ async function main() {
       await page.waitForTimeout(200);
     }
     step("accepted and saved");
+
+    await runCommand(page, "fim-lsp: Show log");
+    await page.locator(".part.panel", { hasText: "Starting" }).first().waitFor();
+    step("log shown");
+
+    await runCommand(page, "fim-lsp: Toggle completions on/off");
+    await page.locator(".statusbar-item .codicon-circle-slash").first().waitFor();
+    step("turned off");
   } catch (error) {
     fs.mkdirSync(job.screenshots, { recursive: true });
     const shot = path.join(job.screenshots, `failure-${Date.now()}.png`);

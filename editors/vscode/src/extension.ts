@@ -16,6 +16,7 @@ import {
 import {
   type StatusState,
   isAuthError,
+  keyEnvVar,
   launchSettings,
   parseStatus,
   serverEnv,
@@ -67,6 +68,12 @@ class FimExtension implements vscode.Disposable {
     const launch = launchSettings(settings(), os.homedir());
     const endpoint = serverSettings(settings()).endpoint;
     const apiKey = await this.context.secrets.get(SECRET_KEY);
+    // Say where the key comes from, never the key itself.
+    this.output.info(
+      apiKey
+        ? `Starting ${launch.path} with the stored API key in ${keyEnvVar(endpoint)}`
+        : `Starting ${launch.path}; no stored API key (the server may find one in its environment)`,
+    );
     const serverOptions: ServerOptions = {
       command: launch.path,
       args: launch.args,
@@ -89,7 +96,7 @@ class FimExtension implements vscode.Disposable {
                 )
               : next(params, token),
           didChangeConfiguration: async () => {
-            await this.client?.sendNotification(DidChangeConfigurationNotification.type, {
+            await client.sendNotification(DidChangeConfigurationNotification.type, {
               settings: { [SECTION]: serverSettings(settings()) },
             });
           },

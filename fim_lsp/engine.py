@@ -2,14 +2,21 @@
 
 The engine knows nothing of LSP: it takes a document and a cursor and returns a suggestion. What it
 has to tell the user goes through a `Reporter`, so the server and the `complete` command share it.
+
+One upstream stream ("flight") per document at most. A new request either extends the flight's
+prompt with characters the stream produced (or may still produce) and waits for it, or ends it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import importlib.util
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
@@ -23,11 +30,11 @@ from .backends import (
     RequestRejectedError,
     stream_fim,
 )
-from .cache import Shown, SuggestionCache, cache_key, type_through
+from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through
 from .context import FimContext, slice_context
 from .documents import Document
 from .postprocess import PostContext, Suggestion, postprocess, stream_done
-from .scheduler import Scheduler, Superseded
+from .scheduler import Rhythm, Scheduler, Superseded, Ticket
 from .settings import Settings, missing_key_message
 
 log = logging.getLogger(__name__)
@@ -35,6 +42,15 @@ log = logging.getLogger(__name__)
 # Backoff after a 429 without Retry-After, doubling up to the cap.
 _BACKOFF_FIRST = 1.0
 _BACKOFF_CAP = 30.0
+# How long a stream whose requests were all cancelled waits, unread, for a request to adopt it.
+# VS Code cancels on each keystroke and asks again a few milliseconds later.
+_ADOPT_GRACE = 0.2
+# The most characters a user types ahead of a stream that is still worth waiting for.
+_MAX_TYPED = 256
+# Finished suggestions kept per document for typing through.
+_RECENT = 4
+# Warm the connection again after this much idle time.
+_WARM_AFTER = 45.0
 
 
 class Reporter(Protocol):
@@ -73,6 +89,13 @@ def build_request(settings: Settings, ctx: FimContext) -> FimRequest:
     )
 
 
+def finish(raw: str, post: PostContext, *, naive: bool = False) -> Suggestion | None:
+    """The suggestion made from a model's raw text (naive: as the model sent it)."""
+    if naive:
+        return Suggestion(raw) if raw.strip() else None
+    return postprocess(raw, post)
+
+
 async def fetch_suggestion(
     http: httpx.AsyncClient, settings: Settings, ctx: FimContext
 ) -> tuple[Suggestion | None, str]:
@@ -98,11 +121,59 @@ async def fetch_suggestion(
     finally:
         await stream.aclose()
     raw = "".join(parts)
-    return postprocess(raw, post), raw
+    return finish(raw, post), raw
+
+
+def at_boundary(ctx: FimContext) -> bool:
+    """Whether the cursor sits where users pause: line end, or after a non-word character."""
+    line_rest = ctx.suffix.split("\n", 1)[0].strip()
+    last = ctx.prompt[-1:] or "\n"
+    return not line_rest or not (last.isalnum() or last == "_")
+
+
+@dataclass(eq=False)
+class Flight:
+    """One upstream stream and what it has produced so far."""
+
+    uri: str
+    key: CacheKey
+    ctx: FimContext
+    post: PostContext
+    parts: list[str] = field(default_factory=list)
+    interest: int = 0
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[Suggestion | None] | None = None
+    grace: asyncio.TimerHandle | None = None
+
+    @property
+    def raw(self) -> str:
+        """The text streamed so far."""
+        return "".join(self.parts)
+
+    def typed_extension(self, ctx: FimContext) -> str | None:
+        """The characters typed since this flight's prompt, if `ctx` continues it; else None."""
+        if ctx.suffix != self.ctx.suffix:
+            return None
+        old, new = self.ctx.prompt, ctx.prompt
+        if new.startswith(old):
+            return new[len(old) :]
+        # The budget may have moved the window's start: align the two prompts at their ends.
+        for typed_len in range(min(len(new), _MAX_TYPED) + 1):
+            end = len(new) - typed_len
+            if end and new.endswith(old[max(0, len(old) - end) :], 0, end):
+                return new[end:]
+        return None
+
+
+def _agrees(typed: str, raw: str) -> bool:
+    """Whether what the user typed and what the model streamed can still be the same text."""
+    n = min(len(typed), len(raw))
+    return typed[:n] == raw[:n]
 
 
 class Engine:
-    """Owns the HTTP client, the cache, the scheduler and the error policy."""
+    """Owns the HTTP client, the cache, the flights, the scheduler and the error policy."""
 
     def __init__(
         self,
@@ -115,13 +186,17 @@ class Engine:
         self.settings = Settings()
         self.cache = SuggestionCache()
         self.scheduler = Scheduler()
+        self.rhythm = Rhythm()
         self._http: httpx.AsyncClient | None = None
         self._http_factory = http_factory or default_http_client
         self._clock = clock
-        self._shown: dict[str, Shown] = {}
+        self._recent: dict[str, deque[Shown]] = {}
+        self._flights: dict[str, Flight] = {}
         self._blocked_until = 0.0
         self._backoff = _BACKOFF_FIRST
         self._auth_rejected: tuple[str, str] | None = None
+        self._last_network = -_WARM_AFTER
+        self._warming: asyncio.Future[None] | None = None
         self.upstream_calls = 0
 
     # -- settings and lifecycle --------------------------------------------------------
@@ -136,14 +211,16 @@ class Engine:
             self._auth_rejected = None
             self._blocked_until = 0.0
             self._backoff = _BACKOFF_FIRST
+            self._last_network = -_WARM_AFTER
         self.settings = settings
         if not settings.api_key:
-            self.reporter.show_once("no-key", missing_key_message(settings), error=False)
+            self.reporter.show_once("no-key", missing_key_message(), error=False)
             self.reporter.status("off", "no API key")
         elif not settings.enable:
             self.reporter.status("off", "disabled")
         else:
             self.reporter.status("idle")
+            self.warm()
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -152,17 +229,44 @@ class Engine:
             self._http = self._http_factory()
         return self._http
 
+    def warm(self) -> None:
+        """Open (or refresh) the connection now, so the first suggestion pays no handshake."""
+        settings = self.settings
+        now = self._clock()
+        if not settings.api_key or not settings.enable or now - self._last_network < _WARM_AFTER:
+            return
+        self._last_network = now
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        async def touch() -> None:
+            with contextlib.suppress(httpx.HTTPError):
+                response = await self.http.head(settings.base_url + "/", timeout=5.0)
+                await response.aclose()
+
+        self._warming = asyncio.ensure_future(touch())
+
     async def aclose(self) -> None:
-        """Supersede every request and close the connection pool."""
+        """End every request and stream in flight and close the connection pool."""
         self.scheduler.supersede_all()
+        for uri in list(self._flights):
+            self._drop_flight(uri)
         if self._http is not None:
             await self._http.aclose()
             self._http = None
 
+    def on_edit(self, uri: str) -> None:
+        """The user typed in a document (feeds the adaptive debounce)."""
+        self.rhythm.keystroke(uri, self._clock())
+
     def forget(self, uri: str) -> None:
         """A document closed: drop its state."""
-        self._shown.pop(uri, None)
+        self._recent.pop(uri, None)
         self.scheduler.forget(uri)
+        self.rhythm.forget(uri)
+        self._drop_flight(uri)
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -183,58 +287,178 @@ class Engine:
             doc.language_id,
             doc.uri,
         )
-        # Typing through: the user typed what the suggestion on screen predicted.
-        shown = self._shown.get(doc.uri)
-        if shown is not None:
-            rest = type_through(shown, ctx.prompt, ctx.suffix)
-            if rest is not None:
-                return self._place(doc.uri, ctx, rest, line, index, "typed")
+        place = _Placer(line, index)
         key = cache_key(settings, ctx.prompt, ctx.suffix)
-        found, cached = self.cache.get(key)
-        if found:
-            return self._place(doc.uri, ctx, cached, line, index, "cache")
+        if not settings.naive:
+            # Typing through: the user typed what a finished suggestion predicted.
+            for shown in self._recent.get(doc.uri, ()):
+                rest = type_through(shown, ctx.prompt, ctx.suffix)
+                if rest is not None:
+                    return place(rest, "typed")
+            found, cached = self.cache.get(key)
+            if found:
+                if cached is not None:
+                    self._remember(doc.uri, Shown(ctx.prompt, ctx.suffix, cached))
+                return place(cached, "cache")
         if self._paused():
             return None
 
         ticket = self.scheduler.enter(doc.uri)
         version = doc.version
         try:
-            await self.scheduler.debounce(ticket, 0 if invoked else settings.debounce_ms / 1000)
+            flight = self._flights.get(doc.uri)
+            if flight is not None and not settings.naive:
+                typed = flight.typed_extension(ctx)
+                if typed is not None and _agrees(typed, flight.raw):
+                    diverged, result = await self._await_flight(ticket, flight, typed)
+                    if not diverged:
+                        return self._answer(result, ctx, flight, place)
+            self._drop_flight(doc.uri)
+            delay = self.rhythm.delay(
+                fixed=settings.debounce_ms / 1000,
+                low=settings.debounce_min_ms / 1000,
+                high=settings.debounce_max_ms / 1000,
+                adaptive=settings.adaptive_debounce and not settings.naive,
+                boundary=at_boundary(ctx),
+            )
+            await self.scheduler.debounce(ticket, 0 if invoked else delay)
             if doc.version != version:
                 # The text moved on and a newer request is on its way: this answer would be stale.
                 return None
-            self.reporter.status("fetching")
-            self.upstream_calls += 1
-            suggestion, _raw = await self.scheduler.run(
-                ticket, fetch_suggestion(self.http, settings, ctx)
-            )
+            flight = self._launch(doc.uri, key, ctx, settings)
+            _diverged, result = await self._await_flight(ticket, flight, "")
+            return self._answer(result, ctx, flight, place)
         except Superseded:
-            self.reporter.status("idle")
             return None
+        finally:
+            self.scheduler.leave(ticket)
+
+    def _answer(
+        self,
+        result: Suggestion | None,
+        ctx: FimContext,
+        flight: Flight,
+        place: _Placer,
+    ) -> Completion | None:
+        if result is None:
+            return None
+        if ctx.prompt == flight.ctx.prompt:
+            return place(result, "model")
+        rest = type_through(
+            Shown(flight.ctx.prompt, flight.ctx.suffix, result), ctx.prompt, ctx.suffix
+        )
+        return place(rest, "model")
+
+    def _launch(self, uri: str, key: CacheKey, ctx: FimContext, settings: Settings) -> Flight:
+        flight = Flight(uri, key, ctx, PostContext(ctx.prompt, ctx.suffix, ctx.language_id))
+        flight.task = asyncio.ensure_future(self._fly(flight, settings))
+        self._flights[uri] = flight
+        self.upstream_calls += 1
+        self._last_network = self._clock()
+        self.reporter.status("fetching")
+        return flight
+
+    async def _fly(self, flight: Flight, settings: Settings) -> Suggestion | None:
+        """Run one stream to its end (or its early stop); cache and remember what it gave."""
+        started = self._clock()
+        stream = stream_fim(
+            self.http,
+            settings.base_url,
+            settings.api_key,
+            build_request(settings, flight.ctx),
+            host=settings.host,
+            timeout=settings.timeout_ms / 1000,
+        )
+        try:
+            async for delta in stream:
+                if not flight.parts:
+                    self.rhythm.model_latency(self._clock() - started)
+                flight.parts.append(delta)
+                flight.progress.set()
+                if not settings.naive and stream_done(flight.raw, flight.post):
+                    break
+                if flight.interest == 0:
+                    # Nobody waits for it: read no more until a request adopts it or time is up.
+                    await flight.wanted.wait()
         except BackendError as err:
             self._on_error(err, settings)
             return None
         finally:
-            self.scheduler.leave(ticket)
+            await stream.aclose()
+            if self._flights.get(flight.uri) is flight:
+                del self._flights[flight.uri]
+            flight.progress.set()
+        suggestion = finish(flight.raw, flight.post, naive=settings.naive)
         self._backoff = _BACKOFF_FIRST
         self.reporter.status("idle")
-        self.cache.put(key, suggestion)
-        return self._place(doc.uri, ctx, suggestion, line, index, "model")
+        if not settings.naive:
+            self.cache.put(flight.key, suggestion)
+            if suggestion is not None:
+                self._remember(flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion))
+        return suggestion
 
-    def _place(
-        self,
-        uri: str,
-        ctx: FimContext,
-        suggestion: Suggestion | None,
-        line: int,
-        index: int,
-        source: str,
-    ) -> Completion | None:
-        if suggestion is None:
-            self._shown.pop(uri, None)
-            return None
-        self._shown[uri] = Shown(ctx.prompt, ctx.suffix, suggestion)
-        return Completion(suggestion.text, line, index, index + suggestion.replace, source)
+    async def _await_flight(
+        self, ticket: Ticket, flight: Flight, typed: str
+    ) -> tuple[bool, Suggestion | None]:
+        """Wait for the flight's answer while it agrees with what the user typed.
+
+        Returns (diverged, suggestion): diverged when the stream and the typing parted.
+        Raises Superseded when a newer request for the document arrives.
+        """
+        assert flight.task is not None
+        flight.interest += 1
+        flight.wanted.set()
+        if flight.grace is not None:
+            flight.grace.cancel()
+            flight.grace = None
+        superseded = asyncio.ensure_future(ticket.superseded.wait())
+        try:
+            while not flight.task.done():
+                if typed and not _agrees(typed, flight.raw):
+                    return True, None
+                flight.progress.clear()
+                progress = asyncio.ensure_future(flight.progress.wait())
+                try:
+                    await asyncio.wait(
+                        {flight.task, progress, superseded}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    progress.cancel()
+                if ticket.is_superseded:
+                    raise Superseded
+            if flight.task.cancelled():
+                raise Superseded
+            if typed and not _agrees(typed, flight.raw):
+                return True, None
+            return False, flight.task.result()
+        finally:
+            superseded.cancel()
+            flight.interest -= 1
+            if flight.interest == 0 and not flight.task.done():
+                flight.wanted.clear()
+                loop = asyncio.get_running_loop()
+                flight.grace = loop.call_later(_ADOPT_GRACE, self._expire, flight)
+
+    def _expire(self, flight: Flight) -> None:
+        if flight.interest == 0:
+            self._cancel(flight)
+
+    def _drop_flight(self, uri: str) -> None:
+        flight = self._flights.pop(uri, None)
+        if flight is not None:
+            self._cancel(flight)
+
+    @staticmethod
+    def _cancel(flight: Flight) -> None:
+        if flight.grace is not None:
+            flight.grace.cancel()
+        if flight.task is not None and not flight.task.done():
+            flight.task.cancel()
+
+    def _remember(self, uri: str, shown: Shown) -> None:
+        recent = self._recent.setdefault(uri, deque(maxlen=_RECENT))
+        if not recent or recent[0] != shown:
+            recent.appendleft(shown)
 
     # -- error policy ------------------------------------------------------------------
 
@@ -275,9 +499,25 @@ class Engine:
             self.reporter.status("error", err.message)
 
 
+@dataclass(frozen=True)
+class _Placer:
+    """Turns a suggestion into a Completion at the request's cursor."""
+
+    line: int
+    index: int
+
+    def __call__(self, suggestion: Suggestion | None, source: str) -> Completion | None:
+        if suggestion is None:
+            return None
+        return Completion(
+            suggestion.text, self.line, self.index, self.index + suggestion.replace, source
+        )
+
+
 def default_http_client() -> httpx.AsyncClient:
-    """One pooled client for every request: keep-alive saves a TLS handshake per keystroke."""
+    """One pooled client for every request: keep-alive (HTTP/2 where offered) saves handshakes."""
     return httpx.AsyncClient(
+        http2=importlib.util.find_spec("h2") is not None,
         limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=120),
         headers={"User-Agent": "fim-lsp"},
         trust_env=True,

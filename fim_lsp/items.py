@@ -36,8 +36,13 @@ def inline_items(doc: Document, completion: Completion | None) -> types.InlineCo
     return types.InlineCompletionList(items=[item])
 
 
-def completion_items(doc: Document, completion: Completion | None) -> types.CompletionList:
-    """The `textDocument/completion` answer: the same suggestion as one item."""
+def completion_items(
+    doc: Document, completion: Completion | None, *, markdown: bool = False
+) -> types.CompletionList:
+    """The `textDocument/completion` answer: the same suggestion as one item.
+
+    `markdown`: the client renders Markdown documentation (else the full text goes as plain text).
+    """
     if completion is None:
         return types.CompletionList(is_incomplete=True, items=[])
     # The edit starts at the word before the cursor, so clients that filter items by the typed
@@ -59,9 +64,12 @@ def completion_items(doc: Document, completion: Completion | None) -> types.Comp
         label=label or text.strip()[:_LABEL_WIDTH],
         kind=types.CompletionItemKind.Text,
         detail="fim-lsp" + (" (multi-line)" if multiline else ""),
-        documentation=types.MarkupContent(
-            kind=types.MarkupKind.Markdown,
-            value=f"```{doc.language_id}\n{text}\n```",
+        documentation=(
+            types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value=f"```{doc.language_id}\n{text}\n```"
+            )
+            if markdown
+            else text
         ),
         sort_text="0",
         filter_text=text,

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
-from typing import TypeVar
-
-T = TypeVar("T")
+from collections import deque
 
 
 class Superseded(Exception):
@@ -70,27 +67,57 @@ class Scheduler:
         if ticket.is_superseded:
             raise Superseded
 
-    async def run(self, ticket: Ticket, work: Awaitable[T]) -> T:
-        """Run `work` until it finishes or the ticket is superseded (then it is cancelled)."""
-        if ticket.is_superseded:
-            if asyncio.iscoroutine(work):
-                work.close()
-            raise Superseded
-        task = asyncio.ensure_future(work)
-        waiter = asyncio.ensure_future(ticket.superseded.wait())
-        try:
-            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            # Cancelled by the client, or superseded: either way the work (and its HTTP stream) ends here.
-            waiter.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if not task.cancelled() and task.done() and task.exception() is None:
-            return task.result()
-        if task.cancelled() or ticket.is_superseded:
-            raise Superseded
-        exc = task.exception()
-        assert exc is not None
-        raise exc
+
+class Rhythm:
+    """Learns the user's typing rhythm and the model's latency, and proposes a debounce delay.
+
+    A key that comes later than a typical gap means the user paused: waiting a little longer than
+    that gap fires at pauses and rarely mid-word. A slow model shortens the wait, since its own
+    latency already delays the suggestion.
+    """
+
+    # Gaps longer than this are pauses, not typing.
+    TYPING_GAP = 0.6
+    MIN_SAMPLES = 6
+
+    def __init__(self, window: int = 40) -> None:
+        self._gaps: deque[float] = deque(maxlen=window)
+        self._last: dict[str, float] = {}
+        self._latency: float | None = None
+
+    def keystroke(self, key: str, now: float) -> None:
+        """An edit in document `key` at time `now` (seconds)."""
+        last = self._last.get(key)
+        if last is not None and 0 < now - last < self.TYPING_GAP:
+            self._gaps.append(now - last)
+        self._last[key] = now
+
+    def forget(self, key: str) -> None:
+        """The document closed."""
+        self._last.pop(key, None)
+
+    def model_latency(self, seconds: float) -> None:
+        """Time to first token of a finished request (moving average)."""
+        if self._latency is None:
+            self._latency = seconds
+        else:
+            self._latency += 0.3 * (seconds - self._latency)
+
+    def delay(
+        self, *, fixed: float, low: float, high: float, adaptive: bool, boundary: bool
+    ) -> float:
+        """Seconds to wait before calling the model.
+
+        `boundary`: the cursor is at a likely pause (end of line, after a non-word character).
+        """
+        if not adaptive:
+            return fixed
+        if len(self._gaps) < self.MIN_SAMPLES:
+            return min(max(fixed, low), high)
+        gaps = sorted(self._gaps)
+        typical = gaps[len(gaps) // 2]
+        spread = gaps[min(len(gaps) - 1, int(len(gaps) * 0.9))]
+        wait = (1.1 * typical if boundary else max(1.5 * typical, spread)) + 0.005
+        if self._latency is not None:
+            wait -= min(0.25 * self._latency, 0.3 * wait)
+        return min(max(wait, low), high)

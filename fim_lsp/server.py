@@ -52,6 +52,7 @@ class FimProtocol(LanguageServerProtocol):
             log.warning("didChange for a document that is not open: %s", params.text_document.uri)
             return
         version = params.text_document.version
+        self._server.engine.on_edit(doc.uri)
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 start, end = change.range.start, change.range.end
@@ -84,6 +85,10 @@ class LspReporter:
     def reset(self) -> None:
         """Settings changed: the same problem may be told again."""
         self._shown.clear()
+
+    def resend_status(self) -> None:
+        """Send the next status even if unchanged: clients may drop what came before `initialized`."""
+        self._status = None
 
     def show_once(self, key: str, message: str, *, error: bool) -> None:
         """A pop-up, once per key."""
@@ -123,6 +128,7 @@ class FimLanguageServer(LanguageServer):
         self.engine = Engine(self.reporter)
         self.encoding: str = UTF16
         self.inline_supported = False
+        self.markdown_docs = False
         self.config_pull_supported = False
         self.init_options: dict[str, Any] = {}
         self.client_config: dict[str, Any] = {}
@@ -167,16 +173,21 @@ def initialize(ls: FimLanguageServer, params: types.InitializeParams) -> None:
     ls.encoding = str(ls.workspace.position_encoding or UTF16)
     ls.inline_supported = bool(caps.text_document and caps.text_document.inline_completion)
     ls.config_pull_supported = bool(caps.workspace and caps.workspace.configuration)
+    item_caps = caps.text_document and caps.text_document.completion
+    formats = (
+        item_caps and item_caps.completion_item and item_caps.completion_item.documentation_format
+    )
+    ls.markdown_docs = types.MarkupKind.Markdown in (formats or [])
     ls.init_options = unwrap(params.initialization_options)
     ls.apply_settings()
 
 
 @server.feature(types.INITIALIZED)
 async def initialized(ls: FimLanguageServer, params: types.InitializedParams) -> None:
-    """Pull the settings the client holds for section `fimLsp`."""
-    if ls.config_pull_supported:
-        await ls.pull_configuration()
-        ls.apply_settings()
+    """Pull the settings the client holds for section `fimLsp`; announce the status."""
+    await ls.pull_configuration()
+    ls.reporter.resend_status()
+    ls.apply_settings()
 
 
 @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -220,7 +231,7 @@ async def completion(ls: FimLanguageServer, params: types.CompletionParams) -> t
     )
     pos = params.position
     result = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked)
-    return completion_items(doc, result)
+    return completion_items(doc, result, markdown=ls.markdown_docs)
 
 
 @server.command(ACCEPT_COMMAND)

@@ -32,12 +32,17 @@ class Settings:
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
     debounce_ms: int = 75
+    adaptive_debounce: bool = True
+    debounce_min_ms: int = 30
+    debounce_max_ms: int = 300
     enable: bool = True
     disabled_languages: tuple[str, ...] = ()
     max_prefix_chars: int = 6000
     max_suffix_chars: int = 2000
     timeout_ms: int = 10000
     completion_items: str = "auto"
+    # Benchmark baseline only: no cache, typing through, stream reuse or early stop.
+    naive: bool = False
 
     @property
     def base_url(self) -> str:
@@ -93,6 +98,16 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: _is_int(v) and 0 <= v <= 5000,
         "must be a whole number from 0 to 5000",
     ),
+    "adaptive_debounce": (lambda v: isinstance(v, bool), "must be true or false"),
+    "debounce_min_ms": (
+        lambda v: _is_int(v) and 0 <= v <= 5000,
+        "must be a whole number from 0 to 5000",
+    ),
+    "debounce_max_ms": (
+        lambda v: _is_int(v) and 0 <= v <= 5000,
+        "must be a whole number from 0 to 5000",
+    ),
+    "naive": (lambda v: isinstance(v, bool), "must be true or false"),
     "enable": (lambda v: isinstance(v, bool), "must be true or false"),
     "disabled_languages": (_is_str_list, "must be a list of language ids"),
     "max_prefix_chars": (
@@ -192,10 +207,11 @@ def _resolve_key_and_endpoint(values: dict[str, Any], env: Mapping[str, str]) ->
     return {"api_key": key, "endpoint": endpoint}
 
 
-def missing_key_message(settings: Settings) -> str:
+def missing_key_message() -> str:
     """What to tell a user who has set no API key."""
     return (
         "fim-lsp: no API key. Set CODESTRAL_API_KEY (a Codestral key, for codestral.mistral.ai) "
         "or MISTRAL_API_KEY (a La Plateforme key, for api.mistral.ai) in the environment the "
-        f"editor starts fim-lsp from, or the {SECTION}.apiKey setting. Suggestions are off until then."
+        f"editor starts fim-lsp from, or the {SECTION}.apiKey setting (in VS Code: run the command "
+        '"fim-lsp: Set API key"). Suggestions are off until then.'
     )

@@ -139,6 +139,7 @@ class MockCodestral:
         self.log_path = log_path
         self.requests: list[RecordedRequest] = []
         self.connections = 0
+        self.heads = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -253,6 +254,12 @@ class MockCodestral:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> bool:
+        if method == "HEAD":
+            # Headers only: a body here would corrupt the kept-alive connection.
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            self.heads += 1
+            return True
         if method == "GET" and path in ("/", "/health", "/healthz"):
             await self._send_json(writer, 200, {"status": "ok"})
             return True

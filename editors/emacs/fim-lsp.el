@@ -25,8 +25,8 @@
 ;;     (fim-lsp-lsp-mode-setup))
 ;;
 ;; With lsp-mode 9.0.1 or newer, suggestions show as ghost text through
-;; `lsp-inline-completion-mode' (accept with RET, cycle with TAB/C-n/C-p,
-;; dismiss with C-g).  With older lsp-mode they arrive as one completion
+;; `lsp-inline-completion-mode' (accept with <return>, cycle with TAB,
+;; C-n and C-p, dismiss with C-g).  With older lsp-mode they arrive as one completion
 ;; candidate at point (M-x completion-at-point, Company, Corfu).
 ;;
 ;; Eglot: Eglot runs one server per buffer, so fim-lsp either serves a
@@ -211,8 +211,11 @@ Ignores its arguments, so that Eglot can call it with the server."
                fim-lsp-major-modes)))
 
 (defun fim-lsp--lsp-status-handler (_workspace params)
-  "Handle the fimLsp/status notification PARAMS from lsp-mode."
-  (fim-lsp--status (gethash "state" params) (gethash "message" params)))
+  "Handle the fimLsp/status notification PARAMS from lsp-mode.
+PARAMS is a hash table, or a plist when `lsp-use-plists' is on."
+  (if (hash-table-p params)
+      (fim-lsp--status (gethash "state" params) (gethash "message" params))
+    (fim-lsp--status (plist-get params :state) (plist-get params :message))))
 
 (defun fim-lsp--lsp-inline-available-p ()
   "Return non-nil when the installed lsp-mode has inline completion."

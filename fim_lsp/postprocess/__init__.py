@@ -1,61 +1,89 @@
-"""Post-processing: turn the model's raw middle text into what the editor should show."""
+"""Post-processing: turn the model's raw middle text into what the editor should show.
+
+One module per rule, each a pure function with golden tests in tests/unit/postprocess/:
+
+- seam: whitespace where the suggestion meets the document (stray newline, doubled space)
+- mode: single-line or multi-line, from the cursor's context
+- suffix: stop where the suggestion starts repeating the lines after the cursor
+- scope: multi-line suggestions end with their block
+- repetition: runaway repeated lines and blocks
+- closing: a closing line the document already has
+- rest: the rest of the cursor's line (auto-closed brackets, repeated text)
+- layout: the document's indentation unit and line ending
+- blank: nothing worth showing
+
+The cutting rules (mode, suffix, scope, repetition) decide each line from the lines before it, so
+`stream_done` can stop a stream as soon as a cut is certain.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from . import closing, layout, repetition, rest, scope, seam, suffix
+from ._types import PostContext, Suggestion
+from ._view import View, view_of
+from .blank import is_empty
+from .mode import single_line
 
-CLOSERS = set(")]}>\"'`;,: \t")
+# Kept for callers of the first version of this module.
+CLOSERS = set(rest.CLOSER_CHARS)
 
-
-@dataclass(frozen=True)
-class PostContext:
-    """What the rules may look at: the text around the cursor, as sent to the model."""
-
-    prefix: str
-    suffix: str
-    language_id: str = ""
-
-    @property
-    def line_prefix(self) -> str:
-        """Text on the cursor's line before the cursor."""
-        return self.prefix[self.prefix.rfind("\n") + 1 :]
-
-    @property
-    def line_suffix(self) -> str:
-        """Text on the cursor's line after the cursor, without the line end."""
-        end = self.suffix.find("\n")
-        line = self.suffix if end < 0 else self.suffix[:end]
-        return line.rstrip("\r")
+__all__ = ["CLOSERS", "PostContext", "Suggestion", "postprocess", "stream_done"]
 
 
-@dataclass(frozen=True)
-class Suggestion:
-    """Text to insert at the cursor, replacing `replace` characters after it on its line."""
-
-    text: str
-    replace: int = 0
+def _cut(lines: list[str], view: View) -> int | None:
+    """Where the suggestion must end (keep lines[:cut]), decided line by line, or None."""
+    if single_line(view):
+        return 1
+    whole = [view.line_prefix + lines[0], *lines[1:]]
+    found = (suffix.cut(lines, view), scope.cut(lines, view), repetition.cut(whole))
+    cuts = [c for c in found if c is not None]
+    if not cuts:
+        return None
+    end = min(cuts)
+    # Blank lines before the cut belong to what was cut.
+    while end > 1 and not lines[end - 1].strip():
+        end -= 1
+    return end
 
 
 def stream_done(text: str, ctx: PostContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
-    return bool(ctx.line_suffix.strip()) and "\n" in text
+    view = view_of(ctx)
+    text = seam.trim_start(text.replace("\r\n", "\n"), view)
+    end = text.rfind("\n")
+    if end < 0:
+        return False
+    # Only complete lines: a cut found in them cannot move when more text arrives...
+    lines = text[:end].split("\n")
+    end_line = _cut(lines, view)
+    if end_line is None:
+        return False
+    # ...unless the lines before it may be the start of a loop, which would cut earlier.
+    whole = [view.line_prefix + lines[0], *lines[1:]]
+    last = whole[end_line - 1].rstrip()
+    return not any(
+        whole[end_line - 1 - size].rstrip() == last
+        for size in range(1, repetition.MAX_BLOCK_LINES + 1)
+        if end_line - 1 - size >= 0
+    )
 
 
 def postprocess(raw: str, ctx: PostContext) -> Suggestion | None:
     """Apply every rule in order; None when nothing is worth showing."""
-    text = raw
-    rest = ctx.line_suffix
-    if rest.strip():
-        text = text.split("\n", 1)[0].rstrip("\r")
-    if not text.strip():
+    view = view_of(ctx)
+    text = seam.trim_start(raw.replace("\r\n", "\n"), view)
+    if is_empty(text):
         return None
-    if rest and all(c in CLOSERS for c in rest):
-        closing = rest.rstrip()
-        if text.rstrip().endswith(closing):
-            return Suggestion(text.rstrip(), len(rest))
-        return Suggestion(text, 0)
-    if rest.strip() and text.endswith(rest):
-        text = text[: -len(rest)]
-        if not text.strip():
-            return None
-    return Suggestion(text, 0)
+    lines = text.split("\n")
+    end = _cut(lines, view)
+    if end is not None:
+        text = "\n".join(lines[:end])
+    text = seam.trim_end(text, view)
+    text = suffix.drop_echoed_last_line(text, view)
+    text = closing.drop_duplicate(text, view)
+    text = rest.cut_repeated_rest(text, view)
+    if is_empty(text):
+        return None
+    text, replace = rest.fit_closers(text, view)
+    text = layout.indentation(text, view)
+    return Suggestion(layout.line_endings(text, view), replace)

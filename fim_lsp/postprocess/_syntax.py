@@ -26,6 +26,9 @@ _DASH = frozenset({"lua", "sql", "haskell", "elm", "ada", "vhdl"})
 _BACKTICK = frozenset(
     {"javascript", "javascriptreact", "typescript", "typescriptreact", "go", "vue", "svelte"}
 )
+_REGEX = frozenset({"javascript", "javascriptreact", "typescript", "typescriptreact"})
+# A `/` after one of these (or at the start of a line) begins a regex literal, not a division.
+_BEFORE_REGEX = frozenset("(,=:[!&|?{};+-*%<>~^")
 # Prose-like or lifetime-using languages: an apostrophe is not a string quote there.
 _NO_SINGLE_QUOTE = frozenset({"rust", "markdown", "plaintext", "latex", "restructuredtext", ""})
 _PREPROCESSOR = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "csharp"})
@@ -42,6 +45,8 @@ class Syntax:
     quotes: tuple[str, ...]
     preprocessor: bool
     indent_blocks: bool
+    # `/re/` literals (JavaScript, TypeScript).
+    regex: bool = False
 
 
 def syntax_of(language_id: str) -> Syntax:
@@ -70,6 +75,7 @@ def syntax_of(language_id: str) -> Syntax:
         quotes=tuple(quotes),
         preprocessor=lang in _PREPROCESSOR,
         indent_blocks=lang in INDENT_BLOCKS,
+        regex=lang in _REGEX,
     )
 
 
@@ -81,9 +87,15 @@ class Scanner:
     stack: list[str] = field(default_factory=list)
     # Closers seen with nothing open: they close something before the scanned text.
     unmatched: int = 0
+    # Closers that met a different opener: a bracket error, for scoring candidates.
+    mismatched: int = 0
     string: str | None = None
     in_block_comment: bool = False
     in_line_comment: bool = False
+    # A one-line string whose line ended in a backslash goes on to the next line.
+    continued: bool = False
+    # Stack depths where `${` expressions of template literals began.
+    templates: list[int] = field(default_factory=list)
 
     @property
     def depth(self) -> int:
@@ -101,19 +113,23 @@ class Scanner:
             self.syntax,
             list(self.stack),
             self.unmatched,
+            self.mismatched,
             self.string,
             self.in_block_comment,
             self.in_line_comment,
+            self.continued,
+            list(self.templates),
         )
 
-    def feed(self, text: str) -> None:
-        """Scan `text`, which must not contain a line end."""
+    def feed(self, text: str) -> int:
+        """Scan `text`, which must not contain a line end; returns the lowest depth reached."""
         syn = self.syntax
+        low = self.depth
         i = 0
         n = len(text)
         while i < n:
             if self.in_line_comment:
-                return
+                return low
             ch = text[i]
             if self.in_block_comment:
                 if ch == "*" and text.startswith("*/", i):
@@ -124,28 +140,43 @@ class Scanner:
                 continue
             if self.string is not None:
                 if ch == "\\":
+                    self.continued = i == n - 1
                     i += 2
                     continue
                 if text.startswith(self.string, i):
                     i += len(self.string)
                     self.string = None
                     continue
+                if self.string == "`" and text.startswith("${", i):
+                    # A template expression is code until its `}`.
+                    self.templates.append(len(self.stack))
+                    self.string = None
+                    i += 2
+                    continue
                 i += 1
                 continue
             if ch in OPENERS:
                 self.stack.append(ch)
+            elif ch == "}" and self.templates and self.templates[-1] == len(self.stack):
+                self.templates.pop()
+                self.string = "`"
+            elif ch == "/" and syn.regex and _regex_allowed(text, i):
+                i = _skip_regex(text, i)
+                continue
             elif ch in CLOSING:
                 if self.stack:
-                    self.stack.pop()
+                    if self.stack.pop() != CLOSING[ch]:
+                        self.mismatched += 1
                 else:
                     self.unmatched += 1
+                low = min(low, self.depth)
             elif ch == "/" and syn.block_comment and text.startswith("/*", i):
                 self.in_block_comment = True
                 i += 2
                 continue
             elif any(text.startswith(c, i) for c in syn.line_comments):
                 self.in_line_comment = True
-                return
+                return low
             else:
                 for quote in syn.quotes:
                     if text.startswith(quote, i):
@@ -156,12 +187,14 @@ class Scanner:
                     i += 1
                 continue
             i += 1
+        return low
 
     def newline(self) -> None:
         """End the current line: line comments and one-line strings end with it."""
         self.in_line_comment = False
-        if self.string in ('"', "'"):
+        if self.string in ('"', "'") and not self.continued:
             self.string = None
+        self.continued = False
 
     def feed_lines(self, text: str) -> None:
         """Scan text that may span lines (line ends must be "\\n")."""
@@ -170,3 +203,30 @@ class Scanner:
             if k:
                 self.newline()
             self.feed(line)
+
+
+def _regex_allowed(text: str, i: int) -> bool:
+    """True when the `/` at `i` starts a regex literal (not a division or a comment)."""
+    if text.startswith(("//", "/*"), i):
+        return False
+    before = text[:i].rstrip()
+    return not before or before[-1] in _BEFORE_REGEX or before.endswith(("return", "typeof"))
+
+
+def _skip_regex(text: str, i: int) -> int:
+    """Index just past the regex literal starting at `i` (the line's end if unterminated)."""
+    j = i + 1
+    in_class = False
+    while j < len(text):
+        ch = text[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            in_class = True
+        elif ch == "]":
+            in_class = False
+        elif ch == "/" and not in_class:
+            return j + 1
+        j += 1
+    return len(text)

@@ -14,8 +14,11 @@ from ._types import PostContext
 _AFTER_LINES = 40
 _INDENT_SAMPLE_LINES = 200
 _SCAN_CHARS = 6000
-# Two or more spaces between tokens (not before a comment): the file aligns with spaces.
-_ALIGNED = re.compile(r"\S {2,}(?![#/\s*])\S")
+# Two or more spaces between tokens (not after a sentence, not before a comment): aligned columns.
+_EVIDENCE = 8
+_NEAR_LINES = 10
+_PAIR = {")": "(", "]": "[", "}": "{"}
+_ALIGNED = re.compile(r"[^\s.?!] {2,}(?![#/\s*])\S")
 
 
 def is_blank(line: str) -> bool:
@@ -53,12 +56,19 @@ class View:
     language: str
     syntax: Syntax
     eol: str
+    # "\t", "  ", "    "...; "" when the file does not show one clearly.
     indent_unit: str
+    # Indentation characters used right around the cursor (its line, the nearest indented lines).
+    near_indent: str
     # The file puts runs of spaces between tokens (aligned columns): a doubled space may be meant.
     aligns: bool
     # Scanner states at the start of the cursor's line (brackets counted from there) and at the cursor.
     line_start: Scanner
     at_cursor: Scanner
+    # Brackets open at the start of the cursor's line, over the whole prefix; None when unknown.
+    open_before: str | None
+    # The same, as scanned from the start of the (possibly cut) prefix window.
+    open_stack: str
 
     def next_nonblank(self, start: int = 0) -> tuple[int, str] | None:
         """Index and text of the first non-blank line after the cursor's line, from `start`."""
@@ -66,6 +76,12 @@ class View:
             if not is_blank(self.after[i]):
                 return i, self.after[i]
         return None
+
+    def may_close(self, line: str) -> bool:
+        """Whether a line starting with a closer can close a bracket open before the cursor's line."""
+        if self.open_before is None or not line or line[0] not in _PAIR:
+            return True
+        return _PAIR[line[0]] in self.open_before
 
     @property
     def mid_line(self) -> bool:
@@ -85,27 +101,32 @@ def _detect_eol(ctx: PostContext) -> str:
 
 
 def _detect_indent_unit(lines: list[str]) -> str:
-    """Tabs or the most common step between indentation levels (4 spaces when unsure)."""
+    """Tabs or the spaces step between indentation levels; "" unless the file clearly uses one kind."""
     tabs = spaces = 0
     steps: Counter[int] = Counter()
     previous = 0
     for line in lines:
-        if is_blank(line):
+        body = line.lstrip(" \t")
+        if not body or body.startswith("*"):
+            # Block-comment continuation lines (` * text`) are aligned, not indented.
             continue
         if line.startswith("\t"):
             tabs += 1
-        elif line.startswith(" "):
+        elif line.startswith("  "):
             spaces += 1
         width = indent_width(line)
         if width > previous and not line.startswith("\t"):
             steps[width - previous] += 1
         previous = width
-    if tabs > spaces:
+    # Mixed files (GNU style: tabs for 8 columns, spaces below) keep whatever the model wrote;
+    # so does a file with too few indented lines to tell.
+    if tabs >= _EVIDENCE and not spaces:
         return "\t"
-    for step, _count in steps.most_common():
-        if step in (2, 3, 4, 8):
-            return " " * step
-    return "    "
+    if spaces >= _EVIDENCE and not tabs:
+        for step, _count in steps.most_common():
+            if step in (2, 3, 4, 8):
+                return " " * step
+    return ""
 
 
 @lru_cache(maxsize=64)
@@ -120,16 +141,34 @@ def view_of(ctx: PostContext) -> View:
     syntax = syntax_of(ctx.language_id)
     head = prefix[: len(prefix) - len(line_prefix)]
     line_start = Scanner(syntax)
-    if head:
-        line_start.feed_lines(head[:-1])
+    code_lines: list[str] = []
+    # Comment lines are aligned prose: they say nothing about indentation or alignment of code.
+    comment_starts = (
+        (*syntax.line_comments, "/*", "*") if syntax.block_comment else syntax.line_comments
+    )
+    for line in head.split("\n")[:-1]:
+        if line_start.in_code and not line.lstrip().startswith(comment_starts):
+            code_lines.append(line)
+        line_start.feed(line)
         line_start.newline()
+    # A prefix cut to its window (or unbalanced) may start inside brackets we never saw open.
+    whole = not line_start.unmatched and len(ctx.prefix) < _SCAN_CHARS
+    open_stack = "".join(line_start.stack)
+    open_before = open_stack if whole else None
     # Brackets count from the cursor's line: the rules compare depths within the suggestion.
     line_start.stack.clear()
     line_start.unmatched = 0
     at_cursor = line_start.copy()
     at_cursor.feed(line_prefix)
-    prefix_lines = prefix.split("\n")[-_INDENT_SAMPLE_LINES:]
-    sample = prefix_lines + list(after)
+    # `} else {`: the `}` closed an earlier line's bracket; only what this line opened counts.
+    at_cursor.unmatched = 0
+    sample = code_lines[-_INDENT_SAMPLE_LINES:] + [
+        line for line in after if not line.lstrip().startswith(comment_starts)
+    ]
+    near = [line_prefix] if line_prefix[:1] in (" ", "\t") else []
+    near += [ln for ln in reversed(code_lines[-_NEAR_LINES:]) if ln[:1] in (" ", "\t")][:1]
+    near += [ln for ln in after[:_NEAR_LINES] if ln[:1] in (" ", "\t") and ln.strip()][:1]
+    near_indent = "".join(sorted({ch for ln in near for ch in leading_ws(ln)}))
     aligns = any(_ALIGNED.search(line.strip()) for line in sample if "\t" not in line.strip())
     return View(
         prefix=prefix,
@@ -140,7 +179,10 @@ def view_of(ctx: PostContext) -> View:
         syntax=syntax,
         eol=_detect_eol(ctx),
         indent_unit=_detect_indent_unit(sample),
+        near_indent=near_indent,
         aligns=aligns,
         line_start=line_start,
         at_cursor=at_cursor,
+        open_before=open_before,
+        open_stack=open_stack,
     )

@@ -75,21 +75,44 @@ async def test_burst_of_keystrokes_makes_one_upstream_call(start_server, mock):
     assert mock.requests[0].body["prompt"].endswith("return aa ")
 
 
-async def test_superseded_request_is_answered_at_once(start_server, mock):
-    mock.responder = lambda body: Reply(text="a + b", ttft=0.5)
+async def test_superseded_request_is_answered_at_once_and_its_stream_closed(start_server, mock):
+    mock.responder = lambda body: Reply(text="a + b + c + d", ttft=0.05, token_delay=0.2)
     client = await start_server({"endpoint": mock.url, "debounceMs": 0})
     ed = Editor(client, "def add(a, b):\n    \n")
     offset = ed.type(len("def add(a, b):\n    "), "r")
     first = ed.request(offset)
-    await until(lambda: len(mock.requests) >= 1)
+    await until(lambda: bool(mock.requests) and mock.requests[0].chunks_sent >= 2)
     started = time.monotonic()
+    # "e" disagrees with the "a + " already streamed: the stream is of no use any more.
     offset = ed.type(offset, "e")
     second = ed.request(offset)
     result = await asyncio.wait_for(first, 5)
     assert list(result.items) == []
-    assert time.monotonic() - started < 0.4
-    assert [i.insert_text for i in (await asyncio.wait_for(second, 5)).items] == ["a + b"]
+    assert time.monotonic() - started < 0.15
     await until(lambda: mock.requests[0].disconnected, 2)
+    await until(lambda: len(mock.requests) == 2, 2)
+    assert mock.requests[1].body["prompt"].endswith("re")
+    await asyncio.wait_for(second, 5)
+
+
+async def test_stream_in_flight_is_kept_when_typing_what_it_produces(start_server, mock):
+    mock.responder = lambda body: Reply(text="a + b", ttft=0.3)
+    client = await start_server({"endpoint": mock.url, "debounceMs": 0})
+    ed = Editor(client, "def add(a, b):\n    return \n")
+    offset = len("def add(a, b):\n    return ")
+    msg_id = str(uuid.uuid4())
+    first = ed.request(offset, msg_id=msg_id)
+    await until(lambda: len(mock.requests) == 1)
+    # As VS Code does: cancel, then the keystroke, then a new request.
+    ed.cancel(msg_id)
+    offset = ed.type(offset, "a")
+    second = ed.request(offset)
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(first, 5)
+    items = (await asyncio.wait_for(second, 5)).items
+    assert [i.insert_text for i in items] == [" + b"]
+    assert len(mock.requests) == 1
+    assert mock.requests[0].completed and not mock.requests[0].disconnected
 
 
 async def test_cancel_request_closes_the_stream_mid_way(start_server, mock):

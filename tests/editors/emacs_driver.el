@@ -17,6 +17,9 @@
 ;;   FIM_TEST_LINE       1-based line of the cursor
 ;;   FIM_TEST_COLUMN     0-based column (characters) of the cursor
 ;;   FIM_TEST_ACCEPT     "completion-at-point" (default) or "select"
+;;   FIM_TEST_PICK       with "select": the candidate to pick (default: the first)
+;;   FIM_TEST_EGLOT_CONTACT  JSON list: an Eglot contact to use instead of
+;;                       `fim-lsp-eglot-setup' (for a multiplexer in front)
 ;;   FIM_TEST_OUT        where to write the JSON result
 ;;
 ;; The result: {"candidates": [...], "buffer": "...", "line": "...",
@@ -31,6 +34,7 @@
 (defvar eglot-sync-connect)
 (defvar eglot-connect-timeout)
 (defvar eglot-workspace-configuration)
+(defvar eglot-server-programs)
 (defvar lsp-session-file)
 (defvar lsp-auto-guess-root)
 (defvar lsp-enable-file-watchers)
@@ -45,6 +49,7 @@
 (defvar lsp-completion-provider)
 (defvar fim-lsp-command)
 (defvar fim-lsp-settings)
+(defvar fim-lsp-status)
 (declare-function eglot "ext:eglot")
 (declare-function eglot--guess-contact "ext:eglot")
 (declare-function eglot-current-server "ext:eglot")
@@ -97,13 +102,19 @@
     (mapcar #'substring-no-properties
             (all-completions (buffer-substring-no-properties beg end) table))))
 
-(defun fim-test--select-first (capf)
-  "Insert the first candidate of CAPF the way Company and Corfu do.
-They replace the completion region with the candidate, then call the
-exit function with status `finished'."
+(defun fim-test--select (capf)
+  "Insert a candidate of CAPF the way Company and Corfu do.
+The candidate is the one named by FIM_TEST_PICK, else the first.
+Company and Corfu replace the completion region with the candidate,
+then call the exit function with status `finished'."
   (pcase-let* ((`(,beg ,end ,table . ,props) capf)
-               (candidate (car (all-completions
-                                (buffer-substring-no-properties beg end) table)))
+               (candidates (all-completions
+                            (buffer-substring-no-properties beg end) table))
+               (pick (getenv "FIM_TEST_PICK"))
+               (candidate (if pick
+                              (or (car (member pick candidates))
+                                  (error "No candidate %S in %S" pick candidates))
+                            (car candidates)))
                (exit-function (plist-get props :exit-function)))
     (delete-region beg end)
     (goto-char beg)
@@ -123,8 +134,9 @@ candidate as a completion popup does."
       (error "No completion candidates"))
     (pcase accept
       ('completion-at-point (completion-at-point))
-      ('select (fim-test--select-first (funcall capf-function))))
+      ('select (fim-test--select (funcall capf-function))))
     `((candidates . ,(vconcat candidates))
+      (status . ,(plist-get fim-lsp-status :state))
       (buffer . ,(buffer-substring-no-properties (point-min) (point-max)))
       (line . ,(buffer-substring-no-properties (line-beginning-position)
                                                (line-end-position)))
@@ -141,7 +153,10 @@ candidate as a completion popup does."
   "Connect Eglot to fim-lsp, complete at point and return the result."
   (require 'eglot)
   (fim-test--setup-common)
-  (fim-lsp-eglot-setup '(python-mode))
+  (let ((contact (fim-test--json "FIM_TEST_EGLOT_CONTACT")))
+    (if contact
+        (add-to-list 'eglot-server-programs (cons '(python-mode) contact))
+      (fim-lsp-eglot-setup '(python-mode))))
   (setq eglot-sync-connect t
         eglot-connect-timeout 30)
   (setq-default eglot-workspace-configuration

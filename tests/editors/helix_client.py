@@ -36,7 +36,9 @@ _CAPABILITIES: dict[str, Any] = {
         "completion": {
             "completionItem": {
                 "snippetSupport": True,
-                "resolveSupport": {"properties": ["documentation", "detail", "additionalTextEdits"]},
+                "resolveSupport": {
+                    "properties": ["documentation", "detail", "additionalTextEdits"]
+                },
                 "insertReplaceSupport": True,
                 "deprecatedSupport": True,
                 "tagSupport": {"valueSet": [1]},

@@ -7,6 +7,7 @@
 -- (insert mode, mappings, TextChangedI). The results are written to `out` as JSON, then Neovim quits.
 local api = vim.api
 local uv = vim.uv or vim.loop
+local started_at = uv.now()
 
 local scenario = vim.json.decode(table.concat(vim.fn.readfile(vim.env.FIM_NVIM_SCENARIO), "\n"))
 
@@ -19,6 +20,7 @@ local result = {
   errors = {},
   calls = { exec_cmd = {}, cancel = 0, inline = 0 },
   lua = vim.empty_dict(),
+  screens = vim.empty_dict(),
 }
 local finished = false
 
@@ -63,12 +65,17 @@ api.nvim_create_autocmd("LspAttach", {
   end,
 })
 
--- Lets a test stand in for another Neovim version (e.g. hide vim.lsp.config as on 0.10).
-if scenario.pre_lua then
-  assert(loadstring(scenario.pre_lua))()
+local started, start_err = pcall(function()
+  -- Lets a test stand in for another Neovim version (e.g. hide vim.lsp.config as on 0.10).
+  if type(scenario.pre_lua) == "string" then
+    assert(loadstring(scenario.pre_lua))()
+  end
+  require("fim_lsp").setup(scenario.setup)
+end)
+if not started then
+  finish("setup failed: " .. tostring(start_err))
+  return
 end
-
-require("fim_lsp").setup(scenario.setup)
 
 local co
 
@@ -135,6 +142,7 @@ local function snapshot(name)
     lines = api.nvim_buf_get_lines(0, 0, -1, false),
     cursor = { cursor[1], cursor[2] },
     mode = api.nvim_get_mode().mode,
+    ms = uv.now() - started_at,
     ghost = ghost_extmarks(),
     rest = require("fim_lsp.ghost").current() or vim.NIL,
     calls = vim.deepcopy(result.calls),
@@ -176,6 +184,25 @@ local ops = {
   end,
   snapshot = function(step)
     snapshot(step.name)
+  end,
+  wait_lua = function(step)
+    local check = assert(loadstring(step.code))
+    wait_until(step.what or step.code, function()
+      return check()
+    end, step.timeout)
+  end,
+  -- What the user sees: the screen grid is kept up to date even with no UI attached.
+  screen = function(step)
+    vim.cmd.redraw()
+    local rows = {}
+    for row = 1, step.rows or 5 do
+      local cells = {}
+      for col = 1, vim.o.columns do
+        cells[#cells + 1] = vim.fn.screenstring(row, col)
+      end
+      rows[#rows + 1] = (table.concat(cells):gsub("%s+$", ""))
+    end
+    result.screens[step.name] = { rows = rows, cursor = { vim.fn.screenrow(), vim.fn.screencol() } }
   end,
   lua = function(step)
     result.lua[step.name] = assert(loadstring(step.code))()

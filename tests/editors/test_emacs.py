@@ -7,6 +7,7 @@ real server (`python -m fim_lsp`) and the mock Codestral server on 127.0.0.1. Th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = REPO / "editors" / "emacs"
 DRIVER = Path(__file__).with_name("emacs_driver.el")
+OTHER_SERVER = Path(__file__).with_name("emacs_other_server.py")
 sys.path.insert(0, str(REPO / "scripts"))
 
 from mock_codestral import MockCodestral  # noqa: E402
@@ -60,7 +62,9 @@ def _emacs_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run_emacs(emacs: str, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_emacs(
+    emacs: str, args: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     # `--batch` skips the user's init file but keeps the site start-up files, through which Debian
     # puts its elpa-* packages on the load path.
     return subprocess.run(
@@ -71,6 +75,14 @@ def _run_emacs(emacs: str, args: list[str], env: dict[str, str]) -> subprocess.C
         timeout=EMACS_TIMEOUT,
         check=False,
     )
+
+
+def _require_rass() -> None:
+    if importlib.util.find_spec("rassumfrassum") is None:
+        message = "rass is not installed (pip install rassumfrassum)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 def _require_package(emacs: str, home: Path, feature: str) -> None:
@@ -146,6 +158,8 @@ def _drive(
     endpoint: str,
     *,
     accept: str = "completion-at-point",
+    pick: str | None = None,
+    contact: list[str] | None = None,
     settings: dict[str, Any] | None = None,
     workspace: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -168,6 +182,10 @@ def _drive(
     )
     if workspace is not None:
         env["FIM_TEST_WORKSPACE"] = json.dumps(workspace)
+    if pick is not None:
+        env["FIM_TEST_PICK"] = pick
+    if contact is not None:
+        env["FIM_TEST_EGLOT_CONTACT"] = json.dumps(contact)
     proc = _run_emacs(emacs, ["-l", str(DRIVER), "-f", "fim-test-main"], env)
     assert proc.returncode == 0 and out.exists(), (
         f"emacs exited with {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
@@ -210,7 +228,7 @@ def test_checkdoc_is_clean(emacs: str, home: Path) -> None:
         [
             "--eval",
             "(progn (require 'checkdoc)"
-            " (setq checkdoc-diagnostic-buffer \"*checkdoc*\")"
+            ' (setq checkdoc-diagnostic-buffer "*checkdoc*")'
             f" (checkdoc-file {json.dumps(str(PACKAGE_DIR / 'fim-lsp.el'))}))",
         ],
         _emacs_env(home),
@@ -236,6 +254,8 @@ def test_eglot_completion_inserts_suggestion(
     assert result["line"] == case.expected_line, result
     assert result["buffer"] == _expected_buffer(case), result
     assert mock.requests, "the server never called the model"
+    # fimLsp/status notifications reached fim-lsp.el's handler.
+    assert result["status"] == "idle", result
 
 
 def test_eglot_workspace_configuration_reaches_server(
@@ -244,12 +264,35 @@ def test_eglot_workspace_configuration_reaches_server(
     _require_package(emacs, home, "eglot")
     case = CASES[0]
     mock = mock_factory(case.middle)
-    result = _drive(
-        emacs, home, "eglot", case, mock.url, workspace={"fimLsp": {"maxTokens": 17}}
-    )
+    result = _drive(emacs, home, "eglot", case, mock.url, workspace={"fimLsp": {"maxTokens": 17}})
     assert result["line"] == case.expected_line, result
     assert mock.requests
     assert mock.requests[-1].body["max_tokens"] == 17
+
+
+def test_eglot_with_rass_keeps_both_servers(emacs: str, home: Path, mock_factory: Any) -> None:
+    """The README's setup for Eglot beside another server: rass in front of both, fim-lsp's
+    settings from `eglot-workspace-configuration` (rass gives all servers the same options)."""
+    _require_package(emacs, home, "eglot")
+    _require_rass()
+    case = CASES[2]
+    mock = mock_factory(case.middle)
+    contact = [sys.executable, "-m", "rassumfrassum", "--", sys.executable, str(OTHER_SERVER)]
+    contact += ["--", sys.executable, "-m", "fim_lsp"]
+    result = _drive(
+        emacs,
+        home,
+        "eglot",
+        case,
+        "http://127.0.0.1:9",  # unused: initializationOptions do not reach fim-lsp here
+        accept="select",
+        pick=case.middle,
+        contact=contact,
+        workspace={"fimLsp": {"endpoint": mock.url, "debounceMs": 0}},
+    )
+    assert sorted(result["candidates"]) == sorted(["other_completion", case.middle]), result
+    assert result["buffer"] == _expected_buffer(case), result
+    assert mock.requests
 
 
 # lsp-mode 8's table never reports an exact match, so plain `completion-at-point` leaves the choice
@@ -263,6 +306,7 @@ def test_lsp_mode_add_on_client_completes(
     settings = {"maxTokens": 64, "stop": ["\n\n"]}
     result = _drive(emacs, home, "lsp-mode", case, mock.url, accept="select", settings=settings)
     assert result["registered"] is True
+    assert result["status"] == "idle", result
     # What lsp-mode answers to the server's workspace/configuration pull of section fimLsp.
     assert result["section"] == {
         "fimLsp": {"endpoint": mock.url, "debounceMs": 0, "maxTokens": 64, "stop": ["\n\n"]}

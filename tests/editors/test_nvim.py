@@ -113,7 +113,9 @@ def run_nvim(
         timeout=SCENARIO_TIMEOUT_MS / 1000 + 30,
     )
     if not out.exists():
-        pytest.fail(f"nvim wrote no result (exit {proc.returncode}):\n{proc.stderr}\n{lsp_log(state)}")
+        pytest.fail(
+            f"nvim wrote no result (exit {proc.returncode}):\n{proc.stderr}\n{lsp_log(state)}"
+        )
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     if result["errors"]:
         failed = result["snapshots"].get("failed") or result["snapshots"].get("timeout")
@@ -430,6 +432,99 @@ def test_typing_on_cancels_pending_request(tmp_path: Path, mock: MockCodestral) 
     assert shown["cursor"] == [1, len("x = new")]
 
 
+def test_screen_shows_suggestion_in_place(tmp_path: Path, mock: MockCodestral) -> None:
+    # The drawn screen, not just the extmarks: the ghost text sits between `(` and the
+    # auto-closed `)`, the cursor stays in front of it, and further lines appear below.
+    answer(mock, '"hello")\n')
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "print()\nnext_line = 1\n",
+        [input_("1G$i"), WAIT_GHOST, {"op": "screen", "name": "inline", "rows": 3}],
+    )
+    screen = result["screens"]["inline"]
+    assert screen["rows"][:2] == ['print("hello")', "next_line = 1"]
+    assert screen["cursor"] == [1, len("print(") + 1]
+
+
+def test_screen_shows_multiline_suggestion(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "\n    total = a + b\n    return total")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "def add(a, b):\n\nprint(add(1, 2))\n",
+        [input_("1GA"), WAIT_GHOST, {"op": "screen", "name": "multi", "rows": 5}],
+    )
+    screen = result["screens"]["multi"]
+    assert screen["rows"][:5] == [
+        "def add(a, b):",
+        "    total = a + b",
+        "    return total",
+        "",
+        "print(add(1, 2))",
+    ]
+    assert screen["cursor"] == [1, len("def add(a, b):") + 1]
+
+
+def test_bare_list_result(tmp_path: Path, mock: MockCodestral) -> None:
+    # A server may answer with a bare InlineCompletionItem[]: unwrap fim-lsp's list on the way in.
+    answer(mock, "a + b")
+    unwrap = """
+      local client = vim.lsp.get_clients({ name = "fim_lsp" })[1]
+      local request = client.request
+      client.request = function(self, method, params, handler, bufnr)
+        if method == "textDocument/inlineCompletion" then
+          local inner = handler
+          handler = function(err, result, ctx)
+            assert(result.items, "expected an InlineCompletionList from fim-lsp")
+            inner(err, result.items, ctx)
+          end
+        end
+        return request(self, method, params, handler, bufnr)
+      end
+    """
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            {"op": "lua", "name": "unwrap", "code": unwrap},
+            input_("2GA"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<Tab>"),
+            wait_line(2, "    return a + b"),
+        ],
+    )
+    assert ghost(result["snapshots"]["shown"]) == "a + b"
+
+
+def test_server_status_is_tracked(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "", status=401)
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("2GA"),
+            {
+                "op": "wait_lua",
+                "what": "an error status",
+                "code": 'return require("fim_lsp").status() == "error"',
+            },
+            snap("after"),
+            {"op": "lua", "name": "status", "code": 'return { require("fim_lsp").status() }'},
+            input_("<Esc>"),
+            {"op": "wait_mode", "mode": "n"},
+            {"op": "health"},
+        ],
+    )
+    assert result["snapshots"]["after"]["ghost"] == []
+    state, message = result["lua"]["status"]
+    assert state == "error" and message
+    assert any("Last request failed: " + message in line for line in result["health"])
+
+
 def test_settings_reach_the_server(tmp_path: Path, mock: MockCodestral) -> None:
     answer(mock, "a + b")
     run_nvim(
@@ -477,7 +572,13 @@ def test_checkhealth(tmp_path: Path, mock: MockCodestral) -> None:
         tmp_path,
         mock,
         SOURCE,
-        [input_("2GA"), WAIT_GHOST, input_("<Esc>"), {"op": "wait_mode", "mode": "n"}, {"op": "health"}],
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            input_("<Esc>"),
+            {"op": "wait_mode", "mode": "n"},
+            {"op": "health"},
+        ],
         settings={"apiKey": secret},
     )
     report = "\n".join(result["health"])

@@ -22,6 +22,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,10 @@ def _need(path: Path, name: str) -> str:
 
 def _npm() -> str:
     npm = shutil.which("npm")
-    require("" if npm else "npm", _need(EXT_DIR / "node_modules" / ".bin" / "vsce", "editors/vscode/node_modules"))
+    require(
+        "" if npm else "npm",
+        _need(EXT_DIR / "node_modules" / ".bin" / "vsce", "editors/vscode/node_modules"),
+    )
     assert npm is not None
     return npm
 
@@ -75,7 +79,9 @@ def _run(cmd: list[str], cwd: Path, timeout: float, env: dict[str, str] | None =
         cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
     if proc.returncode != 0:
-        pytest.fail(f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+        pytest.fail(
+            f"{' '.join(cmd)} exited {proc.returncode}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        )
 
 
 def test_extension_typechecks_and_unit_tests_pass() -> None:
@@ -119,12 +125,21 @@ def _stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
 
 
+@dataclass
+class Mocks:
+    url: str  # the user's endpoint: answers 401 unless API_KEY is sent
+    log: Path
+    decoy_url: str  # where a workspace's settings try to send the code
+    decoy_log: Path
+
+
 @pytest.fixture
-def mocks(tmp_path: Path) -> Iterator[dict[str, object]]:
-    main, main_url = _start_mock(MOCK_TEXT, tmp_path / "mock.jsonl", "--api-key", API_KEY)
-    decoy, decoy_url = _start_mock(DECOY_TEXT, tmp_path / "decoy.jsonl")
+def mocks(tmp_path: Path) -> Iterator[Mocks]:
+    log, decoy_log = tmp_path / "mock.jsonl", tmp_path / "decoy.jsonl"
+    main, url = _start_mock(MOCK_TEXT, log, "--api-key", API_KEY)
+    decoy, decoy_url = _start_mock(DECOY_TEXT, decoy_log)
     try:
-        yield {"url": main_url, "log": tmp_path / "mock.jsonl", "decoy_url": decoy_url, "decoy_log": tmp_path / "decoy.jsonl"}
+        yield Mocks(url, log, decoy_url, decoy_log)
     finally:
         _stop(main)
         _stop(decoy)
@@ -135,7 +150,7 @@ def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, indent=2))
 
 
-def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
+def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
     fim_lsp = _fim_lsp()
     require(
         _need(NODE24, "Node 24"),
@@ -164,7 +179,14 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
     }
     for name in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT"):
         env.pop(name, None)
-    code_server = [str(NODE24), str(CODE_SERVER), "--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
+    code_server = [
+        str(NODE24),
+        str(CODE_SERVER),
+        "--user-data-dir",
+        str(user_data),
+        "--extensions-dir",
+        str(extensions),
+    ]
     _run([*code_server, "--install-extension", str(vsix)], tmp_path, 120, env)
 
     _write_json(
@@ -183,7 +205,7 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
     _write_json(
         user_data / "Machine" / "settings.json",
         {
-            "fimLsp.endpoint": mocks["url"],
+            "fimLsp.endpoint": mocks.url,
             "fimLsp.server.path": fim_lsp,
             "fimLsp.server.args": ["--log-file", str(server_log), "-v"],
         },
@@ -196,7 +218,7 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
     _write_json(
         workspace / ".vscode" / "settings.json",
         {
-            "fimLsp.endpoint": mocks["decoy_url"],
+            "fimLsp.endpoint": mocks.decoy_url,
             "fimLsp.apiKey": "workspace-key",
             "fimLsp.server.path": "/bin/false",
         },
@@ -207,8 +229,10 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
     server = subprocess.Popen(
         [
             *code_server,
-            "--bind-addr", f"127.0.0.1:{port}",
-            "--auth", "none",
+            "--bind-addr",
+            f"127.0.0.1:{port}",
+            "--auth",
+            "none",
             "--disable-telemetry",
             "--disable-update-check",
             "--disable-workspace-trust",
@@ -238,6 +262,7 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
                 "url": url,
                 "file": str(source),
                 "key": API_KEY,
+                "wrongKey": "wrong-key",
                 "typed": TYPED,
                 "expected": MOCK_TEXT,
                 "screenshots": str(LOGS),
@@ -245,34 +270,46 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: dict[str, object]) -> None:
                 "chromium": str(CHROMIUM),
             },
         )
-        driver = subprocess.run(
-            [str(NODE24), str(DRIVER), str(job)],
-            capture_output=True,
-            text=True,
-            timeout=240,
-            check=False,
-        )
-        print(driver.stdout)
-        if driver.returncode != 0:
+        try:
+            driver = subprocess.run(
+                [str(NODE24), str(DRIVER), str(job)],
+                capture_output=True,
+                text=True,
+                timeout=240,
+                check=False,
+            )
+            failure = driver.stderr if driver.returncode != 0 else ""
+            print(driver.stdout)
+        except subprocess.TimeoutExpired as err:
+            failure = f"timed out after {err.timeout} s\n{err.stdout!r}\n{err.stderr!r}"
+        if failure:
             kept = LOGS / "code-server-logs"
             shutil.rmtree(kept, ignore_errors=True)
             if (user_data / "logs").exists():
                 shutil.copytree(user_data / "logs", kept)
             pytest.fail(
-                f"VS Code driver failed:\n{driver.stderr[-6000:]}\n"
-                f"logs: {LOGS} (code-server.log, fim-lsp.log, code-server-logs/)"
+                f"VS Code driver failed:\n{failure[-6000:]}\n"
+                f"logs: {LOGS} (screenshots, code-server.log, fim-lsp.log, code-server-logs/)"
             )
     finally:
         _stop(server)
         cs_log.close()
 
     text = source.read_text()
-    logs = [server_log, *(user_data / "logs").rglob("*.log")]
-    assert not [log for log in logs if API_KEY in log.read_text(errors="replace")], "the API key was logged"
+    logs = [log for log in [server_log, *(user_data / "logs").rglob("*.log")] if log.is_file()]
+    assert not [log for log in logs if API_KEY in log.read_text(errors="replace")], (
+        "the API key was logged"
+    )
     user_settings = json.loads((user_data / "User" / "settings.json").read_text())
-    assert user_settings.get("fimLsp.enable") is False, "fim-lsp: Toggle did not turn completions off"
+    assert user_settings.get("fimLsp.enable") is False, (
+        "fim-lsp: Toggle did not turn completions off"
+    )
     assert API_KEY not in json.dumps(user_settings)
     assert f"{TYPED}{MOCK_TEXT}" in text, text
-    assert _requests(mocks["log"]), "the mock got no request"  # type: ignore[arg-type]
-    assert not _requests(mocks["decoy_log"]), "the workspace settings redirected the endpoint"  # type: ignore[arg-type]
+    assert _requests(mocks.log), "the mock got no request"
+    # Accepting runs the item's fimLsp.accepted command, which VS Code forwards to the server.
+    assert "accepted" in server_log.read_text(), (
+        f"the server was not told of the acceptance: {server_log}"
+    )
+    assert not _requests(mocks.decoy_log), "the workspace settings redirected the endpoint"
     print(f"end to end in {time.monotonic() - started:.0f} s")

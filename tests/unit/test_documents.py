@@ -66,7 +66,7 @@ def test_random_incremental_edits_match_a_string_model(encoding: str) -> None:
         for version in range(6):
             lines = split_lines(text)
 
-            def pick() -> tuple[int, int]:
+            def pick(lines: list[str] = lines) -> tuple[int, int]:
                 n = rng.randrange(len(lines))
                 body = line_body(lines[n])
                 return n, index_to_column(body, rng.randint(0, len(body)), encoding)

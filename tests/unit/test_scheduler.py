@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from fim_lsp.scheduler import Scheduler, Superseded
+from fim_lsp.scheduler import Rhythm, Scheduler, Superseded
 
 
 async def test_newer_request_supersedes_the_waiting_one_at_once() -> None:
@@ -27,61 +27,25 @@ async def test_other_documents_are_independent() -> None:
     await scheduler.debounce(a, 0.01)
 
 
-async def test_superseding_cancels_running_work() -> None:
-    scheduler = Scheduler()
-    ticket = scheduler.enter("doc")
-    cancelled = asyncio.Event()
-
-    async def work() -> str:
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-        return "done"
-
-    running = asyncio.ensure_future(scheduler.run(ticket, work()))
-    await asyncio.sleep(0.01)
-    scheduler.enter("doc")
-    with pytest.raises(Superseded):
-        await asyncio.wait_for(running, 1)
-    assert cancelled.is_set()
-
-
-async def test_cancelling_the_caller_cancels_the_work() -> None:
-    scheduler = Scheduler()
-    ticket = scheduler.enter("doc")
-    cancelled = asyncio.Event()
-
-    async def work() -> None:
-        try:
-            await asyncio.sleep(10)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
-    running = asyncio.ensure_future(scheduler.run(ticket, work()))
-    await asyncio.sleep(0.01)
-    running.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await running
-    assert cancelled.is_set()
-
-
-async def test_work_errors_propagate() -> None:
-    scheduler = Scheduler()
-
-    async def work() -> None:
-        raise ValueError("boom")
-
-    with pytest.raises(ValueError, match="boom"):
-        await scheduler.run(scheduler.enter("doc"), work())
-
-
-async def test_result_is_returned() -> None:
-    scheduler = Scheduler()
-
-    async def work() -> int:
-        return 42
-
-    assert await scheduler.run(scheduler.enter("doc"), work()) == 42
+def test_rhythm_starts_from_the_setting_then_follows_the_typing() -> None:
+    rhythm = Rhythm()
+    kwargs = {"fixed": 0.075, "low": 0.03, "high": 0.3, "adaptive": True}
+    assert rhythm.delay(boundary=False, **kwargs) == 0.075
+    now = 0.0
+    for _ in range(20):
+        now += 0.1
+        rhythm.keystroke("doc", now)
+    mid_word = rhythm.delay(boundary=False, **kwargs)
+    at_pause = rhythm.delay(boundary=True, **kwargs)
+    # Longer than a typical gap mid-word; shorter where users pause.
+    assert 0.1 < mid_word <= 0.3
+    assert at_pause < mid_word
+    # A pause is not a typing gap.
+    rhythm.keystroke("doc", now + 5)
+    assert rhythm.delay(boundary=False, **kwargs) == mid_word
+    # A slow model shortens the wait.
+    rhythm.model_latency(0.4)
+    assert rhythm.delay(boundary=False, **kwargs) < mid_word
+    # Bounds and the fixed mode.
+    assert rhythm.delay(boundary=False, fixed=0.075, low=0.2, high=0.3, adaptive=True) >= 0.2
+    assert rhythm.delay(boundary=False, fixed=0.075, low=0.03, high=0.3, adaptive=False) == 0.075

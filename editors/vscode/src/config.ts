@@ -136,6 +136,8 @@ export interface StatusView {
   text: string;
   tooltip: string;
   error: boolean;
+  /** No key, or the key was rejected: clicking the item should ask for one. */
+  needsKey: boolean;
 }
 
 /** Reads a `fimLsp/status` notification's params; anything malformed is ignored (undefined). */
@@ -152,23 +154,32 @@ export function parseStatus(params: unknown): { state: ServerState; message: str
 
 /** The status bar item for a state; `enable: false` always shows "off", whatever the server says. */
 export function statusView(state: StatusState, message: string, enabled: boolean): StatusView {
+  const view = (text: string, tooltip: string, error = false, needsKey = false): StatusView => ({
+    text: `${text} FIM`,
+    tooltip: `fim-lsp: ${tooltip}`,
+    error,
+    needsKey,
+  });
   if (!enabled) {
-    return { text: "$(circle-slash) FIM", tooltip: "fim-lsp: completions off (click for options)", error: false };
+    return view("$(circle-slash)", "completions off (click for options)");
+  }
+  if ((state === "off" || state === "error") && isAuthError(message)) {
+    return view("$(key)", `${message} (click to set the API key)`, state === "error", true);
   }
   const detail = message ? `: ${message}` : "";
   switch (state) {
     case "starting":
-      return { text: "$(loading~spin) FIM", tooltip: "fim-lsp: starting the server", error: false };
+      return view("$(loading~spin)", "starting the server");
     case "idle":
-      return { text: "$(sparkle) FIM", tooltip: `fim-lsp: ready${detail}`, error: false };
+      return view("$(sparkle)", `ready${detail}`);
     case "fetching":
-      return { text: "$(loading~spin) FIM", tooltip: `fim-lsp: asking the model${detail}`, error: false };
+      return view("$(loading~spin)", `asking the model${detail}`);
     case "off":
-      return { text: "$(circle-slash) FIM", tooltip: `fim-lsp: off${detail}`, error: false };
+      return view("$(circle-slash)", `off${detail}`);
     case "error":
-      return { text: "$(warning) FIM", tooltip: `fim-lsp: error${detail}`, error: true };
+      return view("$(warning)", `error${detail}`, true);
     case "stopped":
-      return { text: "$(error) FIM", tooltip: `fim-lsp: server not running${detail}`, error: true };
+      return view("$(error)", `server not running${detail}`, true);
   }
 }
 

@@ -15,7 +15,6 @@ import {
 } from "vscode-languageclient/node";
 import {
   type StatusState,
-  isAuthError,
   keyEnvVar,
   launchSettings,
   parseStatus,
@@ -40,27 +39,29 @@ class FimExtension implements vscode.Disposable {
   private readonly status = vscode.window.createStatusBarItem("fimLsp.status", vscode.StatusBarAlignment.Right, 100);
   private state: StatusState = "starting";
   private message = "";
-  private authWarningShown = false;
   // Starts and stops run one after another, never interleaved.
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.status.name = "fim-lsp";
-    this.status.command = "fimLsp.showMenu";
     this.render();
     this.status.show();
   }
 
   restart(): Promise<void> {
-    this.queue = this.queue.then(async () => {
+    return this.enqueue(async () => {
       await this.stopClient();
       await this.startClient();
     });
-    return this.queue;
   }
 
   stop(): Promise<void> {
-    this.queue = this.queue.then(() => this.stopClient());
+    return this.enqueue(() => this.stopClient());
+  }
+
+  private enqueue(operation: () => Promise<void>): Promise<void> {
+    // One failed start must not block every later restart.
+    this.queue = this.queue.then(operation).catch((error: unknown) => this.output.error(String(error)));
     return this.queue;
   }
 
@@ -86,15 +87,24 @@ class FimExtension implements vscode.Disposable {
       synchronize: { configurationSection: SECTION },
       middleware: {
         workspace: {
-          // Answer pulls and pushes with the filtered settings, not the raw `fimLsp` section.
-          configuration: (params: ConfigurationParams, token, next) =>
-            params.items.some((item) => item.section === SECTION)
-              ? params.items.map((item) =>
-                  item.section === SECTION
-                    ? serverSettings(settings(item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined))
-                    : null,
-                )
-              : next(params, token),
+          // Answer pulls and pushes with the filtered settings, never the raw `fimLsp` section,
+          // which holds whatever a folder's settings file put there.
+          configuration: (params: ConfigurationParams, token, next) => {
+            const ours = (section: string | undefined) =>
+              section === SECTION || (section?.startsWith(`${SECTION}.`) ?? false);
+            if (!params.items.some((item) => ours(item.section))) {
+              return next(params, token);
+            }
+            // The server asks for its own section only; anything else beside it reads as unset.
+            return params.items.map((item) => {
+              if (!item.section || !ours(item.section)) {
+                return null;
+              }
+              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+              const filtered: Record<string, unknown> = { ...serverSettings(settings(scope)) };
+              return item.section === SECTION ? filtered : (filtered[item.section.slice(SECTION.length + 1)] ?? null);
+            });
+          },
           didChangeConfiguration: async () => {
             await client.sendNotification(DidChangeConfigurationNotification.type, {
               settings: { [SECTION]: serverSettings(settings()) },
@@ -105,44 +115,34 @@ class FimExtension implements vscode.Disposable {
     };
     const client = new LanguageClient("fimLsp", "fim-lsp", serverOptions, clientOptions);
     this.client = client;
-    this.authWarningShown = false;
     this.setState("starting", "");
     client.onDidChangeState((event) => {
-      if (event.newState === State.Stopped && this.client === client) {
+      if (this.client !== client) {
+        return;
+      }
+      if (event.newState === State.Stopped) {
         this.setState("stopped", "");
+      } else if (event.newState === State.Running && (this.state === "starting" || this.state === "stopped")) {
+        // Also after vscode-languageclient restarted a crashed server by itself.
+        this.setState("idle", "");
       }
     });
     client.onNotification("fimLsp/status", (params: unknown) => {
       const status = parseStatus(params);
-      if (status) {
+      if (status && this.client === client) {
         this.setState(status.state, status.message);
-        if (status.state === "error" && isAuthError(status.message)) {
-          void this.warnAboutKey(status.message);
-        }
       }
     });
     try {
       await client.start();
-      if (this.state === "starting") {
-        this.setState("idle", "");
-      }
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.output.error(`Could not start "${launch.path}": ${reason}`);
+      // vscode-languageclient has already shown its own notification with a "Go to output" button.
+      this.output.error(
+        `Could not start "${launch.path}": ${reason}. Install fim-lsp, or set fimLsp.server.path ` +
+          "to its full path (in a remote window: in the Remote settings), then run fim-lsp: Restart server.",
+      );
       this.setState("stopped", `could not start "${launch.path}"`);
-      void vscode.window
-        .showErrorMessage(
-          `fim-lsp: could not start the server "${launch.path}". Install it (pip install fim-lsp) or set fimLsp.server.path.`,
-          "Open settings",
-          "Show log",
-        )
-        .then((choice) => {
-          if (choice === "Open settings") {
-            void vscode.commands.executeCommand("workbench.action.openSettings", "fimLsp.server");
-          } else if (choice === "Show log") {
-            this.output.show();
-          }
-        });
     }
   }
 
@@ -158,19 +158,6 @@ class FimExtension implements vscode.Disposable {
     }
   }
 
-  private async warnAboutKey(message: string): Promise<void> {
-    if (this.authWarningShown) {
-      return;
-    }
-    this.authWarningShown = true;
-    const choice = await vscode.window.showWarningMessage(`fim-lsp: ${message}`, "Set API key", "Show log");
-    if (choice === "Set API key") {
-      await vscode.commands.executeCommand("fimLsp.setApiKey");
-    } else if (choice === "Show log") {
-      this.output.show();
-    }
-  }
-
   private setState(state: StatusState, message: string): void {
     this.state = state;
     this.message = message;
@@ -181,6 +168,9 @@ class FimExtension implements vscode.Disposable {
     const view = statusView(this.state, this.message, settings()("enable") !== false);
     this.status.text = view.text;
     this.status.tooltip = view.tooltip;
+    this.status.accessibilityInformation = { label: view.tooltip };
+    // Without a usable key the one useful action is to set one.
+    this.status.command = view.needsKey ? "fimLsp.setApiKey" : "fimLsp.showMenu";
     this.status.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
 
@@ -229,7 +219,7 @@ async function showMenu(): Promise<void> {
 
 let extension: FimExtension | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export function activate(context: vscode.ExtensionContext): void {
   const ext = new FimExtension(context);
   extension = ext;
   context.subscriptions.push(
@@ -256,7 +246,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
-  await ext.restart();
+  void ext.restart();
 }
 
 export async function deactivate(): Promise<void> {

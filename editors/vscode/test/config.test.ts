@@ -138,11 +138,24 @@ describe("status", () => {
     assert.equal(statusView("off", "", true).text, "$(circle-slash) FIM");
     assert.equal(statusView("fetching", "", false).text, "$(circle-slash) FIM");
     assert.equal(statusView("stopped", "", true).error, true);
+    assert.equal(statusView("idle", "", true).needsKey, false);
+  });
+
+  it("asks for a key when the server has none or it was rejected", () => {
+    const none = statusView("off", "no API key", true);
+    assert.equal(none.text, "$(key) FIM");
+    assert.equal(none.needsKey, true);
+    assert.equal(none.error, false);
+    const rejected = statusView("error", "API key rejected", true);
+    assert.equal(rejected.needsKey, true);
+    assert.equal(rejected.error, true);
+    assert.equal(statusView("error", "API key rejected", false).needsKey, false);
   });
 
   it("recognises errors about the key", () => {
     assert.ok(isAuthError("HTTP 401: Unauthorized"));
     assert.ok(isAuthError("no API key: set CODESTRAL_API_KEY"));
+    assert.ok(isAuthError("API key rejected"));
     assert.ok(!isAuthError("timed out after 10000 ms"));
     assert.ok(!isAuthError("HTTP 429 rate limited"));
   });

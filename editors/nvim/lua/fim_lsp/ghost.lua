@@ -170,7 +170,8 @@ local function interleave(rest, existing)
     if not found then
       return nil
     end
-    pieces[#pieces + 1] = { offset = offset, text = rest:sub(pos, found - 1), stop = found + #ch - 1 }
+    pieces[#pieces + 1] =
+      { offset = offset, text = rest:sub(pos, found - 1), stop = found + #ch - 1 }
     pos = found + #ch
     offset = offset + #ch
   end
@@ -181,6 +182,10 @@ end
 ---@return boolean shown
 local function render(bufnr)
   api.nvim_buf_clear_namespace(bufnr, M.ns, 0, -1)
+  -- Drawn over the built-in completion menu, a suggestion would hide its entries.
+  if vim.fn.pumvisible() == 1 then
+    return false
+  end
   local st = states[bufnr]
   local where = st and st.item and locate(bufnr, st.item)
   if not where then
@@ -373,7 +378,7 @@ end
 ---@param name string LSP client name to ask
 function M.attach_autocmds(group, name)
   client_name = name
-  api.nvim_create_autocmd({ "InsertEnter", "TextChangedI", "CursorMovedI" }, {
+  api.nvim_create_autocmd({ "InsertEnter", "TextChangedI", "CursorMovedI", "CompleteDone" }, {
     group = group,
     callback = function(args)
       on_edit(args.buf)
@@ -385,11 +390,20 @@ function M.attach_autocmds(group, name)
       reset(args.buf)
     end,
   })
-  api.nvim_create_autocmd({ "BufUnload", "LspDetach" }, {
+  api.nvim_create_autocmd("BufUnload", {
     group = group,
     callback = function(args)
       reset(args.buf)
       states[args.buf] = nil
+    end,
+  })
+  api.nvim_create_autocmd("LspDetach", {
+    group = group,
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      if client and client.name == client_name then
+        reset(args.buf)
+      end
     end,
   })
 end

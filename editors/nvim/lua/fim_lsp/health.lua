@@ -41,14 +41,19 @@ local function check_server(config)
     return
   end
   local ok, result = pcall(function()
-    return vim.system(vim.list_extend(vim.deepcopy(cmd), { "--version" }), { text = true }):wait(5000)
+    return vim
+      .system(vim.list_extend(vim.deepcopy(cmd), { "--version" }), { text = true })
+      :wait(5000)
   end)
   if ok and result.code == 0 then
     health.ok(("Server: %s (%s)"):format(path, vim.trim(result.stdout or "")))
   else
-    health.warn(("Server found at %s, but `%s --version` failed"):format(path, table.concat(cmd, " ")), {
-      ok and vim.trim(result.stderr or "") or tostring(result),
-    })
+    health.warn(
+      ("Server found at %s, but `%s --version` failed"):format(path, table.concat(cmd, " ")),
+      {
+        ok and vim.trim(result.stderr or "") or tostring(result),
+      }
+    )
   end
 end
 
@@ -88,8 +93,12 @@ local function check_client(fim_lsp)
     if filetypes and not vim.tbl_contains(filetypes, ft) then
       advice[#advice + 1] = ("filetype '%s' is not in `filetypes`"):format(ft)
     end
-    advice[#advice + 1] = "See :LspLog (or :lua vim.cmd.edit(vim.lsp.get_log_path())) for start-up errors"
-    health.warn(("No fim-lsp client attached to %s (%d running elsewhere)"):format(label, #all), advice)
+    advice[#advice + 1] =
+      "Start-up errors are in the LSP log: :lua vim.cmd.edit(vim.lsp.get_log_path())"
+    health.warn(
+      ("No fim-lsp client attached to %s (%d running elsewhere)"):format(label, #all),
+      advice
+    )
     return
   end
   health.ok(("Client %d attached to %s"):format(client.id, label))

@@ -41,7 +41,6 @@ M.config = nil
 --- Last `fimLsp/status` per client id.
 ---@type table<integer, {state: string, message?: string}>
 local statuses = {}
-local notified_errors = {}
 
 local group = vim.api.nvim_create_augroup("fim_lsp", { clear = true })
 
@@ -54,11 +53,9 @@ local function on_status(_, result, ctx)
   if type(result) ~= "table" then
     return
   end
+  -- Kept for statuslines and :checkhealth; the server itself shows the errors that need the
+  -- user (window/showMessage), so nothing is echoed here.
   statuses[ctx.client_id] = result
-  if result.state == "error" and result.message and not notified_errors[result.message] then
-    notified_errors[result.message] = true
-    vim.notify("fim-lsp: " .. result.message, vim.log.levels.WARN)
-  end
   vim.api.nvim_exec_autocmds("User", { pattern = "FimLspStatus", modeline = false, data = result })
 end
 
@@ -112,7 +109,11 @@ local function register_client(config)
         group = group,
         callback = function(args)
           vim.schedule(function()
-            if is_file_buffer(args.buf) and vim.bo[args.buf].filetype == "" then
+            if
+              is_file_buffer(args.buf)
+              and vim.bo[args.buf].filetype == ""
+              and (not vim.lsp.is_enabled or vim.lsp.is_enabled(NAME))
+            then
               vim.lsp.start(vim.lsp.config[NAME], { bufnr = args.buf, silent = true })
             end
           end)
@@ -220,7 +221,8 @@ end
 
 --- Whether the plugin's own ghost text is showing (always false on 0.12+, where Neovim draws it).
 function M.visible()
-  return not builtin_inline() and package.loaded["fim_lsp.ghost"] ~= nil
+  return not builtin_inline()
+    and package.loaded["fim_lsp.ghost"] ~= nil
     and require("fim_lsp.ghost").visible()
 end
 
@@ -275,7 +277,12 @@ function M.setup(opts)
   opts = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
   M.config = opts
   vim.api.nvim_clear_autocmds({ group = group })
-  vim.api.nvim_set_hl(0, "FimLspGhostText", { link = "Comment", default = true })
+  local function set_highlight()
+    vim.api.nvim_set_hl(0, "FimLspGhostText", { link = "Comment", default = true })
+  end
+  set_highlight()
+  -- `:colorscheme` clears every group, including ours.
+  vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = set_highlight })
 
   register_client(client_config(opts))
   if opts.ghost_text then

@@ -1,0 +1,101 @@
+"""The rest of the cursor's line: cover auto-inserted closers exactly once, cut text that repeats it."""
+
+from __future__ import annotations
+
+from ._syntax import Scanner, Syntax
+from ._view import View
+
+# What editors insert after the cursor on their own (auto-closed pairs) or users leave there.
+CLOSER_CHARS = frozenset(")]}>\"'`;,: \t")
+_SEAM_PUNCTUATION = frozenset(";,:")
+# A repeated rest shorter than this could be a coincidence inside the answer.
+_MIN_REPEAT = 4
+_LOOKAHEAD_LINES = 20
+_PLAIN = Syntax(
+    line_comments=(), block_comment=False, quotes=(), preprocessor=False, indent_blocks=False
+)
+
+
+def closers_only(rest: str) -> bool:
+    """True when the rest of the line is only closing brackets, quotes and punctuation."""
+    return bool(rest.strip()) and all(ch in CLOSER_CHARS for ch in rest)
+
+
+def cut_repeated_rest(text: str, view: View) -> str:
+    """Cut the part of a one-line suggestion that repeats the text after the cursor."""
+    rest = view.line_rest.strip()
+    if not rest or closers_only(view.line_rest):
+        return text
+    whole = view.line_rest.rstrip()
+    if text.rstrip().endswith(whole):
+        return text.rstrip()[: -len(whole)]
+    if text.rstrip().endswith(rest):
+        return text.rstrip()[: -len(rest)].rstrip()
+    if len(rest) >= _MIN_REPEAT:
+        at = text.find(rest)
+        if at >= 0:
+            return text[:at]
+    return text
+
+
+def _imbalance(view: View, candidate: str) -> int:
+    """Bracket errors with `candidate` in place: wrong or extra closers, and `(`/`[` left open.
+
+    The lines after the cursor count too: they show whether a bracket still open at the cursor
+    is closed later in the document or must be closed on this line.
+    """
+    start = view.line_start
+    if start.string is not None or start.in_block_comment:
+        # Inside a comment or docstring brackets still pair up, though the code scanner skips them.
+        scanner = Scanner(_PLAIN)
+        scanner.feed_lines(view.line_prefix + candidate)
+        return len(scanner.stack) + scanner.unmatched + scanner.mismatched
+    scanner = start.copy()
+    outer = view.open_stack
+    scanner.stack = list(outer)
+    low = len(outer)
+    for k, line in enumerate((view.line_prefix + candidate).split("\n")):
+        if k:
+            scanner.newline()
+        low = min(low, scanner.feed(line))
+    # A `{` block opened on an earlier line does not end mid-line right after the cursor.
+    closed_blocks = outer[max(0, low) :].count("{")
+    open_string = int(scanner.string in ('"', "'", "`"))
+    scanner.newline()
+    for line in view.after[:_LOOKAHEAD_LINES]:
+        scanner.feed(line)
+        scanner.newline()
+    still_open = sum(1 for b in scanner.stack if b in "([")
+    return still_open + closed_blocks + scanner.unmatched + scanner.mismatched + open_string
+
+
+def _is_subsequence(needle: str, hay: str) -> bool:
+    it = iter(hay)
+    return all(ch in it for ch in needle)
+
+
+def fit_closers(text: str, view: View) -> tuple[str, int]:
+    """Return (text, replace): the suggestion covers the rest of the line and ends with it once."""
+    rest = view.line_rest
+    if not closers_only(rest):
+        return text, 0
+    core = rest.lstrip()
+    head = text.rstrip(" \t") if not text.endswith("\n") else text
+    candidates = [text + rest]
+    for k in range(1, len(core) + 1):
+        if head.endswith(core[:k]):
+            candidates.append(head + core[k:])
+    # The model may have typed past the closers (`a, b);` over `)`): its own tail holds them.
+    tail_start = len(head)
+    while tail_start > 0 and head[tail_start - 1] in CLOSER_CHARS:
+        tail_start -= 1
+    if _is_subsequence(core.replace(" ", ""), head[tail_start:]):
+        candidates.append(head)
+
+    def score(candidate: str) -> tuple[int, int, int]:
+        doubled = sum(candidate.count(p * 2) for p in _SEAM_PUNCTUATION)
+        # Fewest brackets left unbalanced; then no `;;`; then drop as little as possible.
+        return _imbalance(view, candidate), doubled, len(text + rest) - len(candidate)
+
+    best = min(candidates, key=score)
+    return best, len(rest)

@@ -1,0 +1,138 @@
+"""Multi-line suggestions end with their block: models run on past it into code that belongs elsewhere."""
+
+from __future__ import annotations
+
+import re
+
+from ._syntax import Scanner
+from ._view import View, indent_width, is_blank
+
+_CLOSERS = frozenset(")]}")
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
+_BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
+
+
+def _opens_block(line: str) -> bool:
+    return line.rstrip().endswith(_BLOCK_OPENERS)
+
+
+def _keeps_column(stripped: str, preprocessor: bool) -> bool:
+    """Lines that sit at column 0 whatever the nesting: preprocessor directives, C labels."""
+    return (preprocessor and stripped.startswith("#")) or bool(_LABEL.match(stripped))
+
+
+def scanner_top(scanner: Scanner, depth: int) -> str:
+    """The innermost open bracket when `depth` brackets are open, or ""."""
+    return scanner.stack[depth - 1] if 0 < depth <= len(scanner.stack) else ""
+
+
+def cut(lines: list[str], view: View) -> int | None:
+    """Index of the first line past the block the suggestion started in, or None.
+
+    Decided from lines[0..i] alone, so a streamed prefix that holds the cut keeps it.
+    """
+    if len(lines) < 2:
+        return None
+    line_prefix = view.line_prefix
+    first = line_prefix + lines[0]
+    if is_blank(first):
+        return None
+    scanner = view.at_cursor.copy()
+    scanner.feed(lines[0])
+    first_depth = scanner.depth
+    # Brackets opened before the cursor on its line and still open after the first line: the
+    # suggestion lives inside them, and the line that closes them ends it.
+    hold = max(0, min(view.at_cursor.depth, first_depth))
+    nxt = view.next_nonblank()
+    suffix_indent = indent_width(nxt[1]) if nxt else None
+
+    if not is_blank(line_prefix):
+        base = indent_width(line_prefix)
+        if not is_blank(lines[0]):
+            # Mid-statement: only continuation lines (deeper) belong to it.
+            if suffix_indent is not None and suffix_indent > base:
+                # The lines that continue this statement are already in the document.
+                return 1
+            inside = True
+        else:
+            ref = next((ln for ln in lines[1:] if not is_blank(ln)), None)
+            inside = (
+                _opens_block(line_prefix)
+                or first_depth > 0
+                or (ref is not None and indent_width(ref) > base)
+            )
+    else:
+        base = indent_width(first)
+        inside = False
+    # inside: lines must be deeper than `base`; otherwise at least as deep (same-level statements).
+    limit = base + 1 if inside else base
+    # A line closing a block opened before the cursor's line is wanted only where the document
+    # closes that block right after the cursor (or ends): elsewhere the block goes on.
+    closing_allowed = nxt is None or (
+        nxt[1].lstrip()[:1] in _CLOSERS
+        and suffix_indent is not None
+        and suffix_indent < (limit if inside and is_blank(lines[0]) else base)
+    )
+    # Same-level statements mid-block: a blank line after a complete one ends the suggestion.
+    stop_at_blank = not inside and suffix_indent is not None and suffix_indent >= base
+    syntax = view.syntax
+    # (A `*` line outside a comment is not a comment's continuation: `*/` twice is noise.)
+    comment_marks = (*syntax.line_comments, "/*") if syntax.block_comment else syntax.line_comments
+    blank_at: int | None = None
+    # Comment lines may sit at any indentation: they belong to whatever code follows them.
+    comments_from: int | None = None
+    for i in range(1, len(lines)):
+        line = lines[i]
+        start_depth = scanner.depth
+        top = scanner_top(scanner, start_depth)
+        in_text = scanner.string is not None or scanner.in_block_comment
+        in_comment = scanner.in_block_comment
+        scanner.newline()
+        # The lowest depth reached on the line: `} else {` closes, then reopens.
+        low = scanner.feed(line)
+        if is_blank(line):
+            if blank_at is None and not in_text and start_depth <= 0:
+                blank_at = i
+            continue
+        if stop_at_blank and blank_at is not None:
+            return blank_at
+        blank_at = None
+        if in_text:
+            # Comment text lines up with its comment; strings may hold anything.
+            if in_comment and indent_width(line) < base:
+                return i
+            continue
+        stripped = line.lstrip()
+        width = indent_width(line)
+        if hold and scanner.depth < hold:
+            # The line closes the bracket that was open at the cursor: it ends the suggestion,
+            # if it is that bracket's closer, not left of the line that opened it.
+            if stripped[:1] in _CLOSERS and (_PAIRS[stripped[0]] != top or width < base):
+                return i
+            return i + 1
+        if low < min(0, first_depth):
+            # The line closes a block opened before the cursor's line.
+            return i + 1 if closing_allowed and view.may_close(stripped) else i
+        if start_depth > hold:
+            # Inside brackets the suggestion opened: they decide, though not left of its start.
+            if width < base and not _keeps_column(stripped, syntax.preprocessor):
+                return comments_from if comments_from is not None else i
+            comments_from = None
+            continue
+        if start_depth > 0:
+            # Inside `(` or `[` open at the cursor, lines continue deeper than the cursor's line
+            # or close it; a `{` block (namespaces, case labels) is left to its brackets.
+            if top in ("(", "[") and stripped[:1] not in _CLOSERS and width <= base:
+                return comments_from if comments_from is not None else i
+            continue
+        if syntax.preprocessor and stripped.startswith("#"):
+            continue
+        if comment_marks and stripped.startswith(comment_marks):
+            if comments_from is None:
+                comments_from = i
+            continue
+        if width < limit:
+            return comments_from if comments_from is not None else i
+        comments_from = None
+    return None

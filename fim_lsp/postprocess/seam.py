@@ -1,0 +1,129 @@
+"""Whitespace where the suggestion meets the document: models re-emit spaces and newlines the user already has."""
+
+from __future__ import annotations
+
+import re
+
+from ._view import View, indent_width, is_blank
+
+_TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
+# A word character or a closing bracket before a dot: member access, where no space follows.
+_MEMBER_DOT = re.compile(r"[A-Za-z_)\]]\.\Z")
+# The file writes `( x` or `[ x`: a space after an opening bracket is its style, not noise.
+_SPACED_BRACKET = re.compile(r"[(\[] [^\s)\]]")
+_TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
+_LEADING_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_WINDOW = 4000
+# Words after which a space and a name are normal code.
+_KEYWORDS: dict[str, frozenset[str]] = {
+    "python": frozenset(
+        ["False", "None", "True", "and", "as", "assert", "async", "await", "break", "case", "class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "match", "nonlocal", "not", "or", "pass", "raise", "return", "try", "type", "while", "with", "yield", "print", "exec"]
+    ),
+    "javascript": frozenset(
+        ["async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "export", "extends", "finally", "for", "from", "function", "get", "if", "import", "in", "instanceof", "let", "new", "of", "return", "set", "static", "super", "switch", "this", "throw", "try", "typeof", "var", "void", "while", "with", "yield", "as"]
+    ),
+    "c": frozenset(
+        ["auto", "bool", "break", "case", "char", "const", "continue", "default", "define", "do", "double", "elif", "else", "endif", "enum", "error", "extern", "float", "for", "goto", "if", "ifdef", "ifndef", "include", "inline", "int", "long", "pragma", "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "undef", "union", "unsigned", "void", "volatile", "while", "class", "namespace", "template", "typename", "using", "public", "private", "protected", "virtual", "override", "final", "constexpr", "explicit", "friend", "operator", "new", "delete", "throw", "try", "catch", "noexcept", "decltype", "mutable"]
+    ),
+}
+_KEYWORDS["typescript"] = _KEYWORDS["javascript"] | frozenset(
+    ["type", "interface", "implements", "enum", "declare", "namespace", "module", "readonly", "private", "public", "protected", "abstract", "keyof", "infer", "is", "asserts"]
+)
+_KEYWORDS["javascriptreact"] = _KEYWORDS["javascript"]
+_KEYWORDS["typescriptreact"] = _KEYWORDS["typescript"]
+# Languages where two names side by side need a keyword between or before them.
+_JUXTAPOSE_ONLY_KEYWORDS = frozenset({"python", "javascript", "javascriptreact"})
+
+
+def _dedent_first(line: str, width: int) -> str:
+    """Remove up to `width` columns of leading whitespace from a line."""
+    i = 0
+    col = 0
+    while i < len(line) and line[i] in " \t":
+        step = 4 if line[i] == "\t" else 1
+        if col + step > width:
+            break
+        col += step
+        i += 1
+    return line[i:]
+
+
+def _single_stray_space(text: str) -> bool:
+    return len(text) > 1 and text[0] == " " and text[1] not in " \t\n"
+
+
+def trim_start(text: str, view: View) -> str:
+    """Remove a stray leading newline, trailing spaces on the cursor's line, a doubled space."""
+    line_prefix = view.line_prefix
+    if is_blank(line_prefix):
+        # The cursor sits on an empty line: a leading newline would skip it.
+        stripped = text.lstrip(" \t\n")
+        if stripped and "\n" in text[: len(text) - len(stripped)]:
+            first_start = text.rfind("\n", 0, len(text) - len(stripped)) + 1
+            text = _dedent_first(text[first_start:], indent_width(line_prefix))
+        elif (
+            line_prefix
+            and _single_stray_space(text)
+            and "\t" not in line_prefix
+            and not text.startswith(" *")
+            and (indent_width(line_prefix) + 1) % (len(view.indent_unit) or 2)
+        ):
+            # One space more than the editor's indentation lands between indentation levels.
+            text = text[1:]
+        return text
+    newline = text.find("\n")
+    if newline > 0 and is_blank(text[:newline]):
+        # Spaces before the first newline would be trailing whitespace on the cursor's line.
+        return text[newline:]
+    if not _single_stray_space(text) or not view.at_cursor.in_code:
+        return text
+    last = line_prefix[-1]
+    if last in " \t":
+        sentence = line_prefix.rstrip()[-1:] in (".", "?", "!")
+        # Two spaces already typed: the user is aligning, and one more may be meant.
+        aligning = line_prefix[-2:-1].isspace()
+        if not view.aligns and not sentence and not aligning:
+            return text[1:]
+    elif last in "([":
+        if not _SPACED_BRACKET.search(view.prefix):
+            return text[1:]
+    elif _MEMBER_DOT.search(line_prefix) or _split_word(line_prefix, text, view):
+        return text[1:]
+    return text
+
+
+def _split_word(line_prefix: str, text: str, view: View) -> bool:
+    """True when the space would split a word the user is typing (`retu` + ` rn`)."""
+    head = _TRAILING_WORD.search(line_prefix)
+    tail = _LEADING_WORD.match(text, 1)
+    if head is None or tail is None:
+        return False
+    word, rest = head.group(), tail.group()
+    window = view.prefix[-_WINDOW:] + "\n" + view.line_rest + "\n" + "\n".join(view.after)
+    if re.search(rf"(?<![\w$]){re.escape(word + rest)}(?![\w$])", window):
+        # The joined word is used in the file: the user is typing it.
+        return True
+    if not view.at_cursor.in_code:
+        # In prose every word is new: only the evidence above counts.
+        return False
+    whole_word = rf"(?<![\w$]){re.escape(word)}(?![\w$])"
+    if re.search(rf"(?<![\w$]){re.escape(word)}[\w$]", window) and not re.search(whole_word, window):
+        # The file has longer names starting with it and never uses it alone: a fragment.
+        return True
+    if view.language not in _JUXTAPOSE_ONLY_KEYWORDS:
+        # In prose every word is new, and in C-like declarations a type precedes a name: only
+        # the evidence above counts there.
+        return False
+    keywords = _KEYWORDS[view.language]
+    if word in keywords or rest in keywords or word.isupper():
+        return False
+    # A word the file never follows with a space and a name is a fragment, not a type or keyword.
+    return re.search(rf"(?<![\w$]){re.escape(word)}[ \t]+[A-Za-z_]", window) is None
+
+
+def trim_end(text: str, view: View) -> str:
+    """Drop trailing blank lines at the end of a line (they would push the next line down)."""
+    if view.mid_line:
+        # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
+        return text
+    return _TRAILING_BLANK_LINES.sub("", text)

@@ -1,0 +1,86 @@
+"""Stop where the suggestion starts repeating the lines after the cursor: models echo the suffix they saw."""
+
+from __future__ import annotations
+
+import re
+
+from ._view import View, indent_width, is_blank
+
+# Lines shorter than this (`}`, `pass`, `break;`) repeat by coincidence: they need a second line.
+_STRONG_CHARS = 10
+_MAX_COMPARE = 200
+_TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Levenshtein distance, giving up (returning limit + 1) once it must exceed `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def same_line(a: str, b: str) -> bool:
+    """Equal, or nearly (a few characters differ) for long lines at the same indentation."""
+    a, b = a.rstrip(), b.rstrip()
+    if a == b:
+        return True
+    if indent_width(a) != indent_width(b):
+        return False
+    a, b = a.strip(), b.strip()
+    if min(len(a), len(b)) < _STRONG_CHARS or max(len(a), len(b)) > _MAX_COMPARE:
+        return False
+    limit = max(1, min(len(a), len(b)) // 10)
+    return edit_distance(a, b, limit) <= limit
+
+
+def _strong(line: str) -> bool:
+    body = line.strip()
+    return len(body) >= _STRONG_CHARS and any(ch.isalnum() for ch in body)
+
+
+def cut(lines: list[str], view: View) -> int | None:
+    """Index of the first line that repeats the document after the cursor, or None.
+
+    Decided from lines[0..i+1] alone, so a streamed prefix that holds the cut keeps it.
+    """
+    found = view.next_nonblank()
+    if found is None:
+        return None
+    index, first = found
+    following = view.next_nonblank(index + 1)
+    second = following[1] if following else None
+    # The first line counts only when it is a whole line (the cursor was at its indentation).
+    start = 0 if is_blank(view.line_prefix) else 1
+    for i in range(start, len(lines)):
+        line = view.line_prefix + lines[0] if i == 0 else lines[i]
+        if is_blank(line) or not same_line(line, first):
+            continue
+        if _strong(first):
+            return i
+        later = next((j for j in range(i + 1, len(lines)) if not is_blank(lines[j])), None)
+        if later is not None and (second is None or same_line(lines[later], second)):
+            return i
+    return None
+
+
+def drop_echoed_last_line(text: str, view: View) -> str:
+    """Drop a final line that equals the next line of the document (exactly, with its indentation)."""
+    found = view.next_nonblank()
+    if found is None or view.mid_line:
+        return text
+    lines = text.split("\n")
+    if len(lines) < 2 or lines[-1].rstrip() != found[1].rstrip() or is_blank(lines[-1]):
+        return text
+    if lines[-1].lstrip()[0] in ")]}":
+        # Closing lines are judged by their brackets (closing.py), not by their text.
+        return text
+    kept = _TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))
+    return kept if kept.strip() else text

@@ -1,0 +1,283 @@
+"""Benchmark metrics: percentiles, server process counters from /proc, and the per-run summary."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-th percentile (0..100) with linear interpolation; None for no values."""
+    if not values:
+        return None
+    data = sorted(values)
+    if len(data) == 1:
+        return data[0]
+    pos = (len(data) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(data) - 1)
+    return data[low] + (data[high] - data[low]) * (pos - low)
+
+
+def ratio(num: float | None, den: float | None) -> float | None:
+    """num / den, or None when either is missing or den is zero."""
+    if num is None or den is None or den == 0:
+        return None
+    return num / den
+
+
+def ms(seconds: float | None) -> float | None:
+    """Seconds to milliseconds, rounded to 0.01 ms (None stays None)."""
+    return None if seconds is None else round(seconds * 1000, 2)
+
+
+# -- the server process -------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process in seconds: scheduler nanoseconds over its threads, else utime+stime."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+        return total / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rfind(")") + 2 :].split()
+    # Fields after the command name start at field 3 (state); utime is 14, stime 15.
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def status_mb(pid: int, key: str) -> float | None:
+    """A memory field of /proc/<pid>/status (VmHWM, VmRSS) in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """Peak resident set size (VmHWM) of a process in MB."""
+    return status_mb(pid, "VmHWM")
+
+
+# -- what the replay records --------------------------------------------------------------------
+
+
+@dataclass
+class RequestRecord:
+    """One inlineCompletion request as the editor sent it, and what became of it."""
+
+    region: str
+    cursor: int
+    sent: float
+    mock_count_before: int
+    kind: str = "key"  # "key" or "accept"
+    done: float | None = None
+    cancelled_at: float | None = None
+    mock_count_after: int | None = None
+    items: list[Any] = field(default_factory=list)
+    source: str | None = None
+    error: str | None = None
+    # The debounce the server says it applied (seconds), when it reports one.
+    applied_debounce: float | None = None
+
+    @property
+    def shown(self) -> bool:
+        """The answer reached the editor before the next keystroke (not cancelled first)."""
+        return self.done is not None and self.error is None and (
+            self.cancelled_at is None or self.done <= self.cancelled_at
+        )
+
+    @property
+    def made_call(self) -> bool:
+        """The mock saw a new request while this one was open."""
+        return self.mock_count_after is not None and self.mock_count_after > self.mock_count_before
+
+
+@dataclass
+class PauseRecord:
+    """A pause of the typist: the request open at its start, and whether it ended well."""
+
+    request: RequestRecord
+    correct: bool
+    length: float
+
+
+@dataclass
+class MockInfo:
+    """What the oracle knew about one model request: where its cursor was, its answer."""
+
+    region: str
+    cursor: int
+    wrong: bool
+
+
+def summarize_replay(
+    records: list[RequestRecord],
+    pauses: list[PauseRecord],
+    mock_requests: list[Any],
+    mock_info: dict[int, MockInfo],
+    *,
+    keystrokes: int,
+    debounce: float,
+    cpu: float,
+    rss_mb: float | None,
+    wall: float,
+) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """The metrics of one replay run, and the raw latency samples (seconds) for a histogram."""
+    info_of = [mock_info.get(id(m.body)) for m in mock_requests]
+
+    def model_time(m: Any) -> float | None:
+        return None if m.finished is None else m.finished - m.started
+
+    def exact_match(rec: RequestRecord) -> int | None:
+        """The mock request that answered `rec`: same cursor, started while it was open."""
+        assert rec.done is not None
+        best = None
+        for i in range(rec.mock_count_before, len(mock_requests)):
+            m = mock_requests[i]
+            if m.started > rec.done:
+                break
+            inf = info_of[i]
+            if inf is not None and inf.region == rec.region and inf.cursor == rec.cursor:
+                best = i
+        return best
+
+    server_added: list[float] = []
+    pre_call: list[float] = []
+    post_call: list[float] = []
+    typed_through: list[float] = []
+    typed_sources: dict[str, int] = {}
+    typed_with_call = 0
+    reported = 0
+    worst: list[dict[str, Any]] = []
+    reused_stream = 0
+    used: set[int] = set()
+    answered_by: dict[int, int] = {}
+    for n, rec in enumerate(records):
+        if not rec.shown or rec.done is None:
+            continue
+        i = exact_match(rec)
+        if i is not None:
+            used.add(i)
+            answered_by[n] = i
+            mt = model_time(mock_requests[i])
+            if mt is None:
+                continue
+            wait = debounce if rec.applied_debounce is None else rec.applied_debounce
+            reported += rec.applied_debounce is not None
+            server_added.append(rec.done - rec.sent - wait - mt)
+            pre_call.append(mock_requests[i].started - rec.sent - wait)
+            post_call.append(rec.done - (mock_requests[i].finished or rec.done))
+            worst.append(
+                {
+                    "ms": ms(server_added[-1]),
+                    "before_call_ms": ms(pre_call[-1]),
+                    "after_call_ms": ms(post_call[-1]),
+                    "model_ms": ms(mt),
+                    "kind": rec.kind,
+                    "completed": bool(mock_requests[i].completed),
+                    "chunks": mock_requests[i].chunks_sent,
+                }
+            )
+            if rec.source in ("typed", "cache"):
+                typed_with_call += 1
+        elif not rec.items:
+            continue
+        elif rec.source == "model":
+            # Answered by a model stream started for an earlier request (stream reuse).
+            reused_stream += 1
+            for j, m in enumerate(mock_requests):
+                if m.started <= rec.done and (m.finished is None or m.finished >= rec.sent):
+                    used.add(j)
+        elif rec.source in ("typed", "cache") or not rec.made_call:
+            typed_through.append(rec.done - rec.sent)
+            key = rec.source or "unknown"
+            typed_sources[key] = typed_sources.get(key, 0) + 1
+            if rec.source == "cache":
+                for j, inf in enumerate(info_of):
+                    if inf is not None and inf.region == rec.region and inf.cursor == rec.cursor:
+                        used.add(j)
+
+    chunks_total = sum(m.chunks_sent for m in mock_requests)
+    chunks_wasted = sum(m.chunks_sent for i, m in enumerate(mock_requests) if i not in used)
+    tokens_total = sum(m.tokens_sent for m in mock_requests)
+    tokens_wasted = sum(m.tokens_sent for i, m in enumerate(mock_requests) if i not in used)
+
+    debounce_included: list[float] = []
+    for pause in pauses:
+        rec = pause.request
+        if not rec.shown or rec.done is None or not rec.items:
+            continue
+        own = 0.0
+        n = records.index(rec)
+        if n in answered_by:
+            own = model_time(mock_requests[answered_by[n]]) or 0.0
+        debounce_included.append(rec.done - rec.sent - own)
+
+    calls = len(mock_requests)
+    summary: dict[str, Any] = {
+        "keystrokes": keystrokes,
+        "requests": len(records),
+        "requests_answered": sum(r.shown for r in records),
+        "upstream_calls": calls,
+        "calls_per_keystroke": round(calls / keystrokes, 4) if keystrokes else None,
+        "server_added_ms": {
+            "n": len(server_added),
+            "p50": ms(percentile(server_added, 50)),
+            "p90": ms(percentile(server_added, 90)),
+            "p99": ms(percentile(server_added, 99)),
+            "max": ms(max(server_added) if server_added else None),
+            "before_call_p50": ms(percentile(pre_call, 50)),
+            "after_call_p50": ms(percentile(post_call, 50)),
+            "debounce_basis": (
+                f"applied debounce reported by the server for {reported} of {len(server_added)}, "
+                f"else the nominal {debounce * 1000:g} ms"
+            ),
+            "worst": sorted(worst, key=lambda w: -(w["ms"] or 0))[:3],
+        },
+        "typed_through_ms": {
+            "n": len(typed_through),
+            "p50": ms(percentile(typed_through, 50)),
+            "p90": ms(percentile(typed_through, 90)),
+            "sources": typed_sources,
+            "with_model_call": typed_with_call,
+        },
+        "reused_stream_answers": reused_stream,
+        "debounce_included_ms": {
+            "n": len(debounce_included),
+            "p50": ms(percentile(debounce_included, 50)),
+            "p90": ms(percentile(debounce_included, 90)),
+        },
+        "chunks_sent": chunks_total,
+        "chunks_discarded": chunks_wasted,
+        "discarded_share": round(chunks_wasted / chunks_total, 4) if chunks_total else 0.0,
+        "tokens_sent": tokens_total,
+        "tokens_discarded": tokens_wasted,
+        "pauses": len(pauses),
+        "pauses_correct": sum(p.correct for p in pauses),
+        "pause_coverage": round(sum(p.correct for p in pauses) / len(pauses), 4) if pauses else None,
+        "accepted": sum(r.kind == "accept" for r in records),
+        "server_cpu_s": round(cpu, 4),
+        "cpu_ms_per_keystroke": round(cpu * 1000 / keystrokes, 3) if keystrokes else None,
+        "peak_rss_mb": None if rss_mb is None else round(rss_mb, 1),
+        "wall_s": round(wall, 1),
+        "mock_disconnected": sum(bool(m.disconnected) for m in mock_requests),
+        "mock_completed": sum(bool(m.completed) for m in mock_requests),
+        "wrong_answers_served": sum(1 for inf in info_of if inf is not None and inf.wrong),
+    }
+    samples = {"server_added": server_added, "typed_through": typed_through}
+    return summary, samples

@@ -1,0 +1,641 @@
+"""Benchmark replay driver: a typist replaying real source files over stdio LSP against an oracle model.
+
+The document starts as the true file with a region cut out; the typist types the region back
+character by character with human timing, cancelling the previous request on each keystroke as
+VS Code does, and accepts suggestions that match what it is about to type. The mock model knows
+the true file and answers its continuation (sometimes, seeded, a wrong one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import sys
+import sysconfig
+import time
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench_metrics import (
+    MockInfo,
+    PauseRecord,
+    RequestRecord,
+    cpu_seconds,
+    peak_rss_mb,
+    summarize_replay,
+)
+from lsprotocol import types
+from mock_codestral import MockCodestral, Reply
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+API_KEY = "bench-key-not-secret"
+STATUS_NOTIFICATION = "fimLsp/status"
+
+
+# -- the server over stdio ----------------------------------------------------------------------
+
+
+def inline_capabilities() -> types.ClientCapabilities:
+    """VS Code's capabilities plus inline completion (pytest-lsp's presets lack it)."""
+    caps = client_capabilities("visual-studio-code")
+    assert caps.text_document is not None
+    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities(
+        dynamic_registration=False
+    )
+    return caps
+
+
+async def start_server(init_options: dict[str, Any]) -> tuple[LanguageClient, int]:
+    """Start `python -m fim_lsp` over stdio and initialize a session; returns the client and pid."""
+    warnings.filterwarnings("ignore", module="pytest_lsp")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT")
+    }
+    env["MISTRAL_API_KEY"] = API_KEY
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "fim_lsp"], server_env=env)
+    client = await config.start()
+    assert isinstance(client, LanguageClient)
+    statuses: list[Any] = []
+
+    def on_status(params: Any) -> None:
+        statuses.append(params)
+
+    client.feature(STATUS_NOTIFICATION)(on_status)
+    client.fim_statuses = statuses  # type: ignore[attr-defined]
+    await asyncio.wait_for(
+        client.initialize_session(
+            types.InitializeParams(
+                capabilities=inline_capabilities(), initialization_options=init_options
+            )
+        ),
+        30,
+    )
+    assert client._server is not None
+    return client, client._server.pid
+
+
+async def stop_server(client: LanguageClient) -> None:
+    """Shut the session down and stop the process."""
+    try:
+        await asyncio.wait_for(client.shutdown_session(), 10)
+    except Exception as err:  # a server that fails to shut down must not lose the numbers
+        print(f"bench: shutdown failed: {err!r}", file=sys.stderr)
+    finally:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.stop(), 10)
+
+
+def open_document(client: LanguageClient, uri: str, text: str) -> None:
+    """didOpen a Python document at version 1."""
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+        )
+    )
+
+
+def change_document(
+    client: LanguageClient, uri: str, version: int, start: types.Position, end: types.Position, text: str
+) -> None:
+    """An incremental didChange replacing start..end with `text`."""
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=types.Range(start, end), text=text)
+            ],
+        )
+    )
+
+
+def request_inline(
+    client: LanguageClient, uri: str, pos: types.Position, msg_id: str, *, invoked: bool = False
+) -> asyncio.Future[Any]:
+    """Send textDocument/inlineCompletion with an explicit id; the answer as a future."""
+    kind = (
+        types.InlineCompletionTriggerKind.Invoked
+        if invoked
+        else types.InlineCompletionTriggerKind.Automatic
+    )
+    params = types.InlineCompletionParams(
+        context=types.InlineCompletionContext(trigger_kind=kind),
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=pos,
+    )
+    # send_request writes the message now (send_request_async would wait for the next loop turn).
+    fut = asyncio.wrap_future(
+        client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+    )
+    fut.add_done_callback(_consume)
+    return fut
+
+
+def _consume(fut: asyncio.Future[Any]) -> None:
+    """Retrieve a request's outcome so a cancelled one is not reported as never retrieved."""
+    if not fut.cancelled():
+        fut.exception()
+
+
+def cancel_request(client: LanguageClient, msg_id: str) -> None:
+    """$/cancelRequest, as VS Code sends for the previous request on each keystroke."""
+    client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+
+
+def result_items(result: Any) -> list[Any]:
+    """The items of an inlineCompletion answer (a list, an InlineCompletionList or None)."""
+    if isinstance(result, types.InlineCompletionList):
+        return list(result.items)
+    return list(result or [])
+
+
+def item_text(item: Any) -> str:
+    """insertText as a string (a snippet's value when it is one)."""
+    text = item.insert_text
+    return text if isinstance(text, str) else str(getattr(text, "value", text))
+
+
+def item_info(item: Any, key: str) -> Any:
+    """A value fim-lsp puts in the accept command's arguments (source: model, cache, typed)."""
+    cmd = getattr(item, "command", None)
+    args = getattr(cmd, "arguments", None) or []
+    if args and isinstance(args[0], dict):
+        return args[0].get(key)
+    return None
+
+
+def item_source(item: Any) -> str | None:
+    """Where the suggestion came from: model, cache or typed (None if the server does not say)."""
+    source = item_info(item, "source")
+    return source if isinstance(source, str) else None
+
+
+# -- inputs -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Region:
+    """Text of the true file the typist types back: truth[start:end]."""
+
+    key: str
+    start: int
+    end: int
+
+
+@dataclass
+class FileCase:
+    """A true source file and the regions typed into it, in order."""
+
+    path: Path
+    uri: str
+    text: str
+    regions: list[Region] = field(default_factory=list)
+
+
+def stdlib_sources(min_size: int = 0, max_size: int = 10**9) -> list[Path]:
+    """ASCII Python files of the standard library (no tests, no site-packages), sorted."""
+    root = Path(sysconfig.get_paths()["stdlib"])
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).parts
+        if rel[0] in ("site-packages", "test", "idlelib", "lib2to3") or "tests" in rel:
+            continue
+        try:
+            size = path.stat().st_size
+        except OSError:
+            continue
+        if min_size <= size <= max_size:
+            found.append(path)
+    return found
+
+
+def pick_regions(text: str, n: int, rng: random.Random, max_chars: int) -> list[tuple[int, int]]:
+    """Up to n non-overlapping regions of 1-3 code lines, from a line's first non-blank to a line end."""
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines[:-1]:
+        starts.append(starts[-1] + len(line) + 1)
+    good = [
+        i
+        for i, line in enumerate(lines[:-3])
+        if i > 20
+        and 12 <= len(line.strip()) <= 90
+        and not line.strip().startswith(("#", '"', "'"))
+        and "\t" not in line
+    ]
+    rng.shuffle(good)
+    taken: list[tuple[int, int]] = []
+    used_lines: list[int] = []
+    for i in good:
+        if len(taken) >= n:
+            break
+        if any(abs(i - j) < 8 for j in used_lines):
+            continue
+        k = rng.randint(1, 3)
+        block = lines[i : i + k]
+        if any("\t" in b for b in block) or not block[-1].strip():
+            k = 1
+            block = lines[i : i + 1]
+        start = starts[i] + len(lines[i]) - len(lines[i].lstrip())
+        end = starts[i + k - 1] + len(lines[i + k - 1].rstrip())
+        if end - start > max_chars or end <= start:
+            continue
+        taken.append((start, end))
+        used_lines.append(i)
+    return sorted(taken)
+
+
+def pick_cases(n_files: int, n_regions: int, seed: int, max_chars: int = 200) -> list[FileCase]:
+    """Seeded choice of stdlib files (8-60 KB, ASCII) and regions in each."""
+    rng = random.Random(seed)
+    candidates = stdlib_sources(8_000, 60_000)
+    rng.shuffle(candidates)
+    cases: list[FileCase] = []
+    for path in candidates:
+        if len(cases) >= n_files:
+            break
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not text.isascii() or "\r" in text:
+            continue
+        spans = pick_regions(text, n_regions, rng, max_chars)
+        if len(spans) < n_regions:
+            continue
+        uri = f"file:///bench/{len(cases)}/{path.name}"
+        regions = [Region(f"{len(cases)}:{s}", s, e) for s, e in spans]
+        cases.append(FileCase(path, uri, text, regions))
+    return cases
+
+
+# -- the model that knows the file --------------------------------------------------------------
+
+
+class Oracle:
+    """Shared state between the typist and the mock: the true file and where the cursor is."""
+
+    def __init__(self, seed: int, wrong_share: float) -> None:
+        self.seed = seed
+        self.wrong_share = wrong_share
+        self.truth = ""
+        self.region: Region | None = None
+        self.cursor = 0
+        self.info: dict[int, MockInfo] = {}
+
+    def set_region(self, truth: str, region: Region) -> None:
+        """The typist starts on a region."""
+        self.truth = truth
+        self.region = region
+        self.cursor = region.start
+
+    def locate(self, prompt: str) -> int | None:
+        """The true offset the prompt ends at: the typed text equals the truth up to the cursor."""
+        region = self.region
+        if region is None:
+            return None
+        truth = self.truth
+        for c in range(min(self.cursor, region.end), region.start - 1, -1):
+            if truth.endswith(prompt, 0, c):
+                return c
+        return None
+
+    def continuation(self, c: int, region: Region) -> str:
+        """What a model that knows the file says at c: the rest of the line, or the next 1-3 lines."""
+        truth = self.truth
+        eol = truth.find("\n", c)
+        eol = len(truth) if eol < 0 else eol
+        if truth[c:eol].strip():
+            text = truth[c:eol]
+        else:
+            rng = random.Random(f"{self.seed}:{region.key}:{c}:lines")
+            end = eol
+            for _ in range(rng.randint(1, 3)):
+                nxt = truth.find("\n", end + 1)
+                end = len(truth) if nxt < 0 else nxt
+            text = truth[c:end]
+        return text[: max(0, region.end - c)]
+
+    def wrong(self, c: int, right: str, rng: random.Random) -> str:
+        """A plausible wrong answer: another line of the file."""
+        lines = [line.strip() for line in self.truth.split("\n") if len(line.strip()) > 8]
+        text = rng.choice(lines) if lines else "pass"
+        if self.truth.startswith(text, c) or right.startswith(text):
+            text = "_" + text
+        return text
+
+    def responder(self, body: dict[str, Any]) -> Reply:
+        """The mock's answer to a FIM request body (called on the mock's thread)."""
+        region = self.region
+        c = self.locate(str(body.get("prompt", "")))
+        if region is None or c is None:
+            return Reply(text="")
+        rng = random.Random(f"{self.seed}:{region.key}:{c}:wrong")
+        text = self.continuation(c, region)
+        wrong = bool(text.strip()) and rng.random() < self.wrong_share
+        if wrong:
+            text = self.wrong(c, text, rng)
+        self.info[id(body)] = MockInfo(region.key, c, wrong)
+        return Reply(text=text)
+
+
+# -- the typist ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ReplayConfig:
+    """How the typist types and how the model answers."""
+
+    ttft: float = 0.200
+    token_delay: float = 0.010
+    key_ms: float = 90.0
+    jitter_ms: float = 30.0
+    pause_min: float = 0.7
+    pause_max: float = 1.2
+    word_pause_share: float = 0.2
+    notice_share: float = 0.3
+    accept_at_pause_share: float = 0.6
+    min_accept_chars: int = 3
+    wrong_share: float = 0.2
+    seed: int = 1
+    deadline_s: float = 240.0
+
+
+@dataclass
+class Shown:
+    """The request whose answer is on screen, and the document state it was made for."""
+
+    record: RequestRecord
+    future: asyncio.Future[Any]
+    msg_id: str
+
+
+class Typist:
+    """Types regions into documents over one LSP session and records every request."""
+
+    def __init__(
+        self, client: LanguageClient, mock: MockCodestral, oracle: Oracle, cfg: ReplayConfig
+    ) -> None:
+        self.client = client
+        self.mock = mock
+        self.oracle = oracle
+        self.cfg = cfg
+        self.records: list[RequestRecord] = []
+        self.pauses: list[PauseRecord] = []
+        self.keystrokes = 0
+        self.doc = ""
+        self.uri = ""
+        self.version = 1
+        self.current: Shown | None = None
+        self.background: list[asyncio.Future[Any]] = []
+        self.started = time.monotonic()
+
+    # -- randomness tied to the position, so both servers see the same typist ----------------
+
+    def _rand(self, region: Region, c: int, tag: str) -> random.Random:
+        return random.Random(f"{self.cfg.seed}:{region.key}:{c}:{tag}")
+
+    def _gap(self, region: Region, c: int) -> float:
+        rng = self._rand(region, c, "gap")
+        return max(0.03, rng.gauss(self.cfg.key_ms, self.cfg.jitter_ms) / 1000)
+
+    # -- document positions (ASCII documents: columns are string indices) --------------------
+
+    def _pos(self, offset: int) -> types.Position:
+        line = self.doc.count("\n", 0, offset)
+        return types.Position(line, offset - (self.doc.rfind("\n", 0, offset) + 1))
+
+    def _offset(self, pos: types.Position) -> int:
+        start = 0
+        for _ in range(pos.line):
+            nxt = self.doc.find("\n", start)
+            if nxt < 0:
+                return len(self.doc)
+            start = nxt + 1
+        eol = self.doc.find("\n", start)
+        eol = len(self.doc) if eol < 0 else eol
+        return min(start + pos.character, eol)
+
+    # -- editor actions -------------------------------------------------------------------------
+
+    def _cancel_current(self) -> None:
+        cur = self.current
+        if cur is not None and not cur.future.done():
+            cur.record.cancelled_at = time.monotonic()
+            cancel_request(self.client, cur.msg_id)
+
+    def _request(self, region: Region, cursor: int, kind: str) -> None:
+        rec = RequestRecord(
+            region=region.key,
+            cursor=cursor,
+            sent=time.monotonic(),
+            mock_count_before=len(self.mock.requests),
+            kind=kind,
+        )
+        self.oracle.cursor = cursor
+        msg_id = str(uuid.uuid4())
+        fut = request_inline(self.client, self.uri, self._pos(cursor), msg_id)
+
+        def done(f: asyncio.Future[Any]) -> None:
+            rec.done = time.monotonic()
+            rec.mock_count_after = len(self.mock.requests)
+            if f.cancelled():
+                rec.error = "cancelled"
+                return
+            exc = f.exception()
+            if exc is not None:
+                rec.error = type(exc).__name__
+                return
+            rec.items = result_items(f.result())
+            if rec.items:
+                rec.source = item_source(rec.items[0])
+                applied = item_info(rec.items[0], "debounceMs")
+                if isinstance(applied, (int, float)):
+                    rec.applied_debounce = applied / 1000
+
+        fut.add_done_callback(done)
+        self.records.append(rec)
+        self.current = Shown(rec, fut, msg_id)
+
+    def _edit(self, a: int, b: int, text: str, region: Region, cursor: int, kind: str) -> None:
+        """A keystroke or an accepted suggestion: cancel, didChange, then a new request."""
+        self._cancel_current()
+        start, end = self._pos(a), self._pos(b)
+        self.version += 1
+        self.doc = self.doc[:a] + text + self.doc[b:]
+        change_document(self.client, self.uri, self.version, start, end, text)
+        self.keystrokes += 1
+        self._request(region, cursor, kind)
+
+    def _on_screen(self, truth: str, c: int, region: Region) -> tuple[Any, int, int, int] | None:
+        """The item on screen if applying it gives the truth up to a later cursor: (item, a, b, c2)."""
+        cur = self.current
+        if cur is None or not cur.future.done() or not cur.record.shown or not cur.record.items:
+            return None
+        item = cur.record.items[0]
+        text = item_text(item)
+        if item.range is not None:
+            a, b = self._offset(item.range.start), self._offset(item.range.end)
+        else:
+            a = b = c
+        if a != c:
+            return None
+        new_doc = self.doc[:a] + text + self.doc[b:]
+        tail = truth[region.end :]
+        if not new_doc.endswith(tail):
+            return None
+        head_len = len(new_doc) - len(tail)
+        c2 = a + len(text)
+        need = min(self.cfg.min_accept_chars, region.end - c)
+        if head_len != c2 or c2 > region.end or c2 - c < need:
+            return None
+        if not truth.startswith(new_doc[c:head_len], c):
+            return None
+        return item, a, b, c2
+
+    def _accept(self, item: Any, a: int, b: int, c2: int, region: Region) -> None:
+        """Apply the item as an editor does, run its command, and ask again at the new cursor."""
+        self._edit(a, b, item_text(item), region, c2, "accept")
+        cmd = item.command
+        if cmd is not None:
+            params = types.ExecuteCommandParams(command=cmd.command, arguments=cmd.arguments)
+            self.background.append(
+                asyncio.ensure_future(
+                    self.client.protocol.send_request_async(
+                        types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=str(uuid.uuid4())
+                    )
+                )
+            )
+
+    @staticmethod
+    def _next_chars(truth: str, c: int, end: int) -> str:
+        """One key: a character, or Enter with the auto-indent an editor adds."""
+        if truth[c] != "\n":
+            return truth[c]
+        j = c + 1
+        while j < end and truth[j] in " \t":
+            j += 1
+        return truth[c:j]
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def out_of_time(self) -> bool:
+        """True past the configured deadline (the loops are bounded)."""
+        return time.monotonic() - self.started > self.cfg.deadline_s
+
+    async def type_file(self, case: FileCase) -> None:
+        """Open the file with its first region cut out, then type every region back."""
+        truth = case.text
+        first = case.regions[0]
+        self.uri = case.uri
+        self.version = 1
+        self.doc = truth[: first.start] + truth[first.end :]
+        self.current = None
+        open_document(self.client, self.uri, self.doc)
+        await asyncio.sleep(0.2)
+        for n, region in enumerate(case.regions):
+            if self.out_of_time():
+                break
+            if n > 0:
+                # Cut the next region out (set-up, not a keystroke).
+                start, end = self._pos(region.start), self._pos(region.end)
+                self.version += 1
+                self.doc = truth[: region.start] + truth[region.end :]
+                change_document(self.client, self.uri, self.version, start, end, "")
+                await asyncio.sleep(0.2)
+            self.oracle.set_region(truth, region)
+            await self.type_region(truth, region)
+        self.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=self.uri))
+        )
+
+    async def type_region(self, truth: str, region: Region) -> None:
+        """Type one region with human timing, pausing at line ends and some word ends."""
+        c = region.start
+        for _ in range(4 * (region.end - region.start) + 10):
+            if c >= region.end or self.out_of_time():
+                break
+            chars = self._next_chars(truth, c, region.end)
+            self._edit(c, c, chars, region, c + len(chars), "key")
+            c += len(chars)
+            if c >= region.end:
+                break
+            word_end = (truth[c - 1].isalnum() or truth[c - 1] == "_") and not (
+                truth[c].isalnum() or truth[c] == "_"
+            )
+            pause = truth[c] == "\n" or (
+                word_end and self._rand(region, c, "pause").random() < self.cfg.word_pause_share
+            )
+            if pause:
+                wait = self._rand(region, c, "len").uniform(self.cfg.pause_min, self.cfg.pause_max)
+            else:
+                wait = self._gap(region, c)
+            await asyncio.sleep(wait)
+            hit = self._on_screen(truth, c, region)
+            if pause and self.current is not None:
+                self.pauses.append(PauseRecord(self.current.record, hit is not None, wait))
+            share = self.cfg.accept_at_pause_share if pause else self.cfg.notice_share
+            if hit is not None and self._rand(region, c, "accept").random() < share:
+                item, a, b, c2 = hit
+                self._accept(item, a, b, c2, region)
+                c = c2
+                await asyncio.sleep(self._gap(region, c + 1))
+        # The region is done: give the last request a moment, then move on as an editor would.
+        if self.current is not None:
+            with contextlib.suppress(asyncio.TimeoutError, Exception):
+                await asyncio.wait_for(asyncio.shield(self.current.future), 1.5)
+            self._cancel_current()
+        await asyncio.sleep(0.1)
+
+
+async def run_replay(
+    label: str, init_options: dict[str, Any], cases: list[FileCase], cfg: ReplayConfig
+) -> tuple[dict[str, Any], dict[str, list[float]]]:
+    """Replay every case against a fresh server and mock; the run's metrics and latency samples."""
+    oracle = Oracle(cfg.seed, cfg.wrong_share)
+    with MockCodestral(
+        responder=oracle.responder, ttft=cfg.ttft, token_delay=cfg.token_delay
+    ) as mock:
+        client, pid = await start_server({"endpoint": mock.url, **init_options})
+        started = time.monotonic()
+        cpu0 = cpu_seconds(pid)
+        typist = Typist(client, mock, oracle, cfg)
+        try:
+            for case in cases:
+                if typist.out_of_time():
+                    break
+                await typist.type_file(case)
+            await asyncio.sleep(0.3)
+            cpu = cpu_seconds(pid) - cpu0
+            rss = peak_rss_mb(pid)
+            messages = [m.message for m in client.messages]
+        finally:
+            for fut in typist.background:
+                fut.cancel()
+            await stop_server(client)
+        wall = time.monotonic() - started
+        debounce = float(init_options.get("debounceMs", 75)) / 1000
+        summary, samples = summarize_replay(
+            typist.records,
+            typist.pauses,
+            list(mock.requests),
+            oracle.info,
+            keystrokes=typist.keystrokes,
+            debounce=debounce,
+            cpu=cpu,
+            rss_mb=rss,
+            wall=wall,
+        )
+    summary["label"] = label
+    summary["init_options"] = {k: v for k, v in init_options.items() if k != "endpoint"}
+    summary["server_messages"] = messages
+    summary["out_of_time"] = typist.out_of_time()
+    summary["warmup_heads"] = getattr(mock, "heads", None)
+    summary["status_notifications"] = len(getattr(client, "fim_statuses", []))
+    return summary, samples

@@ -1,0 +1,27 @@
+"""Shared helpers: a document with a cursor marker becomes a PostContext."""
+
+from __future__ import annotations
+
+import pytest
+
+from fim_lsp.postprocess import PostContext
+from fim_lsp.postprocess._view import View, view_of
+
+CURSOR = "█"
+
+
+def at(doc: str, language: str = "python") -> PostContext:
+    """The context for a document written with one `█` where the cursor is."""
+    prefix, suffix = doc.split(CURSOR)
+    return PostContext(prefix, suffix, language)
+
+
+def view(doc: str, language: str = "python") -> View:
+    """The rules' view of a document with a cursor marker."""
+    return view_of(at(doc, language))
+
+
+@pytest.fixture
+def ctx_at():  # type: ignore[no-untyped-def]
+    """`at` as a fixture, for tests that prefer fixtures."""
+    return at

@@ -1,0 +1,40 @@
+"""Golden cases: single-line or multi-line, from the cursor's context."""
+
+import pytest
+from conftest import at, view
+
+from fim_lsp.postprocess import postprocess
+from fim_lsp.postprocess.mode import single_line
+
+
+@pytest.mark.parametrize(
+    ("doc", "language"),
+    [
+        ("x = foo(█a)\n", "python"),  # text after the cursor stays on the line
+        ("# explain █\n", "python"),  # a line comment ends with the line
+        ("// explain █\n", "javascript"),
+        ('x = "abc█\n', "python"),  # a one-line string
+    ],
+)
+def test_single_line(doc: str, language: str) -> None:
+    assert single_line(view(doc, language))
+
+
+@pytest.mark.parametrize(
+    ("doc", "language"),
+    [
+        ("def f():█\n", "python"),  # an empty block after `:`
+        ("function f() {█\n}\n", "javascript"),  # after `{`
+        ("foo(█)\n", "python"),  # only closers after the cursor
+        ("x = 1\n█", "python"),  # the end of the file
+        ('def f():\n    """█\n', "python"),  # a docstring spans lines
+        ("/* █\n", "c"),  # a block comment spans lines
+    ],
+)
+def test_multi_line(doc: str, language: str) -> None:
+    assert not single_line(view(doc, language))
+
+
+def test_comment_completion_keeps_one_line() -> None:
+    got = postprocess("the total\nx = 1", at("def f():\n    # compute █\n"))
+    assert got is not None and got.text == "the total"

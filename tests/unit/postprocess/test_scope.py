@@ -1,0 +1,75 @@
+"""Golden cases: multi-line suggestions end with their block."""
+
+import pytest
+from conftest import at
+
+from fim_lsp.postprocess import postprocess
+
+
+def text_of(raw: str, doc: str, language: str = "python") -> str | None:
+    got = postprocess(raw, at(doc, language))
+    return None if got is None else got.text
+
+
+def test_python_body_stops_at_dedent() -> None:
+    doc = "def f(a):█\n\n\ndef g():\n    pass\n"
+    raw = "\n    if a:\n        return 1\n\n    return 2\n\n\ndef h():\n    pass\n"
+    assert text_of(raw, doc) == "\n    if a:\n        return 1\n\n    return 2"
+
+
+def test_correct_body_with_blank_lines_and_docstring_is_kept() -> None:
+    doc = "def f(a):█\n\n\ndef g():\n    pass\n"
+    raw = '\n    """Doc.\n\nText at column 0 inside the docstring.\n    """\n\n    return a'
+    assert text_of(raw, doc) == raw
+
+
+def test_brace_block_closes_and_duplicate_closer_is_dropped() -> None:
+    doc = "function f(a) {█\n}\n\nmodule.exports = f\n"
+    raw = "\n  if (a) {\n    return 1\n  }\n  return 2\n}\n\nfunction g() {\n  return 3\n}\n"
+    assert text_of(raw, doc, "javascript") == "\n  if (a) {\n    return 1\n  }\n  return 2"
+
+
+def test_else_branch_continues_the_block() -> None:
+    doc = "function f(a) {\n  if (a) {█\n}\n"
+    raw = "\n    x = 1\n  } else {\n    x = 2\n  }\n  return x\n}"
+    assert text_of(raw, doc, "javascript") == "\n    x = 1\n  } else {\n    x = 2\n  }"
+
+
+def test_case_labels_and_preprocessor_lines_stay_in_a_c_block() -> None:
+    doc = "int f(int x) {█\n}\n"
+    raw = "\nswitch (x) {\ncase 1:\n#ifdef A\n\treturn 2;\n#endif\ndefault:\n\treturn 3;\n}"
+    assert text_of(raw, doc, "c") == raw
+
+
+def test_mid_statement_stops_at_the_next_statement() -> None:
+    doc = "def f(a):\n    x = compute(a, █\n    return x\n"
+    assert text_of("b)\n    y = 2\n    return y", doc) is not None
+    assert text_of("b)\n    y = 2\n    return y", doc) == "b)"
+
+
+def test_mid_block_stops_at_blank_line() -> None:
+    doc = "def f(a):\n    █\n    return a\n"
+    assert text_of("a += 1\n    a *= 2\n\n    log(a)", doc) == "a += 1\n    a *= 2"
+
+
+def test_closing_line_of_an_outer_block_is_dropped_mid_block() -> None:
+    doc = "function f(a) {\n  █\n  return a\n}\n"
+    assert text_of("a += 1\n}\n\nfunction g() {}", doc, "javascript") == "a += 1"
+
+
+@pytest.mark.parametrize("language", ["python", "javascript", "c"])
+def test_multi_line_call_arguments_are_kept(language: str) -> None:
+    doc = "x = foo(█\nbar()\n"
+    raw = "\n    a,\n    b,\n)"
+    assert text_of(raw, doc, language) == raw
+
+
+def test_lines_inside_an_open_paren_must_be_deeper() -> None:
+    doc = "    check(a, █)\n    other()\n"
+    assert text_of("b\n    check(a, b)", doc) == "b)"
+
+
+def test_namespace_body_at_column_zero_is_kept() -> None:
+    doc = "namespace llvm {█\n} // namespace llvm\n"
+    raw = "\n\nclass Foo;\nint bar();\n"
+    assert text_of(raw, doc, "cpp") == "\n\nclass Foo;\nint bar();"

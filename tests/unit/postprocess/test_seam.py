@@ -1,0 +1,71 @@
+"""Golden cases: whitespace where the suggestion meets the document."""
+
+import pytest
+from conftest import at, view
+
+from fim_lsp.postprocess import Suggestion, postprocess
+from fim_lsp.postprocess.seam import trim_end, trim_start
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "want"),
+    [
+        # The prefix ends with a space: the model's leading space doubles it.
+        ("x = █\n", " 1", "1"),
+        # Member access: no space after the dot.
+        ("self.█\n", " value", "value"),
+        # After an opening bracket, in a file that never writes `( x`.
+        ("foo(█)\n", " a", "a"),
+        # On an empty indented line, a leading newline would skip the line the cursor is on.
+        ("def f():\n    █\n", "\n    return 1", "return 1"),
+        ("def f():\n    █\n", "\n\n    return 1", "return 1"),
+        # One space more than the editor's indentation lands between levels.
+        ("def f():\n    x = 1\n    █\n", " return x", "return x"),
+        # Spaces before the first newline would be trailing whitespace on the cursor's line.
+        ("def f():█\n", "  \n    return 1", "\n    return 1"),
+    ],
+)
+def test_trim_start(doc: str, raw: str, want: str) -> None:
+    assert trim_start(raw, view(doc)) == want
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw"),
+    [
+        # A space after a keyword is the answer, not noise.
+        ("return█\n", " x"),
+        # `from . import x`: the dot is not member access.
+        ("from .█\n", " import x"),
+        # Two spaces typed already: the user aligns columns.
+        ("#define A  1\n#define LONGER█\n", " 2"),
+        # The file aligns with runs of spaces: a doubled space may be meant.
+        ("A   = 1\nBB  = 2\nCCC █\n", " = 3"),
+        # After a sentence, prose may use two spaces.
+        ("# Done. █\n", " Next"),
+        # Inside a string the text is data.
+        ('x = "a █\n', " b"),
+        # A file that writes `( x )` keeps its style.
+        ("foo( a )\nbar(█\n", " b )"),
+    ],
+)
+def test_trim_start_keeps_meant_spaces(doc: str, raw: str) -> None:
+    assert trim_start(raw, view(doc)) == raw
+
+
+def test_trim_end_drops_trailing_blank_lines_at_line_end() -> None:
+    assert trim_end("return 1\n\n  ", view("def f():\n    █\n")) == "return 1"
+
+
+def test_trim_end_keeps_trailing_spaces_on_the_line() -> None:
+    assert trim_end("x  ", view("█\n")) == "x  "
+
+
+def test_trim_end_keeps_newline_before_text_that_stays() -> None:
+    # `foo(\n    a,\n)` typed over an auto-closed `)`: the final newline puts `)` on its own line.
+    assert trim_end("\n    a,\n", view("foo(█)\n")) == "\n    a,\n"
+
+
+def test_postprocess_keeps_crlf_and_tabs() -> None:
+    doc = "int f(void)\r\n{\r\n\tint x;\r\n\tint y;\r\n\tint z;\r\n\tif (x) {█\r\n\t}\r\n}\r\n"
+    got = postprocess("\n\t\treturn 1;\n\t}", at(doc, "c"))
+    assert got == Suggestion("\r\n\t\treturn 1;", 0)

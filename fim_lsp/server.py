@@ -234,6 +234,12 @@ async def completion(ls: FimLanguageServer, params: types.CompletionParams) -> t
     return completion_items(doc, result, markdown=ls.markdown_docs)
 
 
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
+def did_save(ls: FimLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
+    """A save means the user is at work: keep the model connection warm for the next keystroke."""
+    ls.engine.warm()
+
+
 @server.command(ACCEPT_COMMAND)
 def accepted(ls: FimLanguageServer, *args: Any) -> None:
     """The user accepted a suggestion (acceptance statistics)."""

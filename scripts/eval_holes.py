@@ -181,7 +181,9 @@ def _block_hole(
         last_code = None
         while end < len(lines):
             ln = lines[end]
-            if ln.strip() and _width(ln) <= base and not ln.lstrip().startswith("#"):
+            # C preprocessor lines sit at column 0 inside blocks; Python comments there end them.
+            directive = language == "c" and ln.lstrip().startswith("#")
+            if ln.strip() and _width(ln) <= base and not directive:
                 break
             if ln.strip():
                 last_code = end

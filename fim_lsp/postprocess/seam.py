@@ -31,6 +31,8 @@ _KEYWORDS["typescript"] = _KEYWORDS["javascript"] | frozenset(
 )
 _KEYWORDS["javascriptreact"] = _KEYWORDS["javascript"]
 _KEYWORDS["typescriptreact"] = _KEYWORDS["typescript"]
+_KEYWORDS["cpp"] = _KEYWORDS["c"]
+_ALL_KEYWORDS = frozenset().union(*_KEYWORDS.values())
 # Languages where two names side by side need a keyword between or before them.
 _JUXTAPOSE_ONLY_KEYWORDS = frozenset({"python", "javascript", "javascriptreact"})
 
@@ -99,12 +101,17 @@ def _split_word(line_prefix: str, text: str, view: View) -> bool:
     if head is None or tail is None:
         return False
     word, rest = head.group(), tail.group()
-    window = view.prefix[-_WINDOW:] + "\n" + view.line_rest + "\n" + "\n".join(view.after)
+    # The text around, without the word being typed (it would count as a use of itself).
+    before = view.prefix[max(0, len(view.prefix) - _WINDOW) : len(view.prefix) - len(word)]
+    window = before + "\n" + view.line_rest + "\n" + "\n".join(view.after)
     if re.search(rf"(?<![\w$]){re.escape(word + rest)}(?![\w$])", window):
         # The joined word is used in the file: the user is typing it.
         return True
     if not view.at_cursor.in_code:
         # In prose every word is new: only the evidence above counts.
+        return False
+    keywords = _KEYWORDS.get(view.language, _ALL_KEYWORDS)
+    if word in keywords or rest in keywords:
         return False
     whole_word = rf"(?<![\w$]){re.escape(word)}(?![\w$])"
     if re.search(rf"(?<![\w$]){re.escape(word)}[\w$]", window) and not re.search(whole_word, window):
@@ -114,8 +121,8 @@ def _split_word(line_prefix: str, text: str, view: View) -> bool:
         # In prose every word is new, and in C-like declarations a type precedes a name: only
         # the evidence above counts there.
         return False
-    keywords = _KEYWORDS[view.language]
-    if word in keywords or rest in keywords or word.isupper():
+    if word.isupper():
+        # Macros in upper case may stand before a name (`EXPORT int`).
         return False
     # A word the file never follows with a space and a name is a fragment, not a type or keyword.
     return re.search(rf"(?<![\w$]){re.escape(word)}[ \t]+[A-Za-z_]", window) is None

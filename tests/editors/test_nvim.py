@@ -244,6 +244,11 @@ def test_ctrl_bracket_dismisses_and_stays_in_insert_mode(
             input_("<C-]>"),
             WAIT_NO_GHOST,
             snap("dismissed"),
+            # <M-\> asks again without typing.
+            input_("<M-\\>"),
+            WAIT_GHOST,
+            input_("<C-]>"),
+            WAIT_NO_GHOST,
             input_("x"),
             wait_line(2, "    return x"),
         ],
@@ -251,6 +256,28 @@ def test_ctrl_bracket_dismisses_and_stays_in_insert_mode(
     dismissed = result["snapshots"]["dismissed"]
     assert dismissed["mode"] == "i"
     assert dismissed["lines"] == ["def add(a, b):", "    return "]
+
+
+def test_fimlsp_command_turns_suggestions_off_and_on(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            input_("<Cmd>FimLsp disable<CR>"),
+            input_("2GAx"),
+            wait_line(2, "    return x"),
+            {"op": "sleep", "ms": 500},
+            snap("off"),
+            input_("<Cmd>FimLsp enable<CR><BS>"),
+            WAIT_GHOST,
+            snap("on"),
+        ],
+    )
+    assert result["snapshots"]["off"]["calls"]["inline"] == 0
+    assert result["snapshots"]["off"]["ghost"] == []
+    assert ghost(result["snapshots"]["on"]) == "a + b"
 
 
 def test_accept_word_then_line(tmp_path: Path, mock: MockCodestral) -> None:
@@ -435,7 +462,7 @@ def test_typing_on_cancels_pending_request(tmp_path: Path, mock: MockCodestral) 
 def test_screen_shows_suggestion_in_place(tmp_path: Path, mock: MockCodestral) -> None:
     # The drawn screen, not just the extmarks: the ghost text sits between `(` and the
     # auto-closed `)`, the cursor stays in front of it, and further lines appear below.
-    answer(mock, '"hello")\n')
+    answer(mock, '"hello")')
     result = run_nvim(
         tmp_path,
         mock,

@@ -161,7 +161,7 @@ end
 --- Split `rest` around the characters of `existing` (text the item replaces that is still in the
 --- buffer after the cursor, typically an auto-closed bracket) so each piece can be drawn inline
 --- in front of the character it precedes. Nil when `existing` is not a subsequence of `rest`.
----@return {offset: integer, text: string, consumed: integer}[]|nil
+---@return {offset: integer, text: string, stop: integer}[]|nil
 local function interleave(rest, existing)
   local pieces = {}
   local pos, offset = 1, 0
@@ -217,7 +217,7 @@ local function render(bufnr)
   return true
 end
 
---- The suggestion's text still to come and what accepting `chunk` of it replaces.
+--- How many bytes of the replaced text still after the cursor accepting `chunk` overwrites.
 local function consumed_bytes(where, chunk)
   if where.existing == "" or chunk:find("\n", 1, true) then
     return 0

@@ -105,20 +105,29 @@ local function register_client(config)
     if M.config.filetypes == nil then
       -- vim.lsp.enable() attaches on FileType, which never fires for a file without a
       -- filetype (a README without extension, a scratch file): cover those too.
+      local function start_plain(bufnr)
+        if
+          is_file_buffer(bufnr)
+          and vim.bo[bufnr].filetype == ""
+          and (not vim.lsp.is_enabled or vim.lsp.is_enabled(NAME))
+        then
+          vim.lsp.start(vim.lsp.config[NAME], { bufnr = bufnr, silent = true })
+        end
+      end
       vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
         group = group,
         callback = function(args)
+          -- After filetype detection, which may run later in the same event.
           vim.schedule(function()
-            if
-              is_file_buffer(args.buf)
-              and vim.bo[args.buf].filetype == ""
-              and (not vim.lsp.is_enabled or vim.lsp.is_enabled(NAME))
-            then
-              vim.lsp.start(vim.lsp.config[NAME], { bufnr = args.buf, silent = true })
-            end
+            start_plain(args.buf)
           end)
         end,
       })
+      for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+        if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+          start_plain(bufnr)
+        end
+      end
     end
   else
     vim.api.nvim_create_autocmd({ "FileType", "BufReadPost", "BufNewFile" }, {

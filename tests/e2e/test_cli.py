@@ -1,0 +1,121 @@
+"""The command line: `fim-lsp complete`, `--version` and the TCP transport."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lsp_support import API_KEY, server_env
+from mock_codestral import MockCodestral, Reply
+
+
+def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fim_lsp", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
+
+
+def test_complete_prints_the_suggestion(tmp_path: Path, mock: MockCodestral) -> None:
+    mock.responder = lambda body: Reply(text="a + b")
+    source = tmp_path / "add.py"
+    source.write_text("def add(a, b):\n    return \n", encoding="utf-8")
+    settings = json.dumps({"endpoint": mock.url})
+    result = run(
+        "complete", f"{source}:2:12", "--settings", settings, env=server_env(MISTRAL_API_KEY=API_KEY)
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "a + b\n"
+    assert mock.requests[0].body["prompt"] == "def add(a, b):\n    return "
+    assert mock.requests[0].body["suffix"] == "\n"
+
+
+def test_complete_without_a_key_says_what_to_set(tmp_path: Path) -> None:
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n", encoding="utf-8")
+    result = run("complete", f"{source}:1:1", env=server_env())
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "CODESTRAL_API_KEY" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_complete_with_a_rejected_key_names_the_host(tmp_path: Path, mock: MockCodestral) -> None:
+    mock.responder = lambda body: Reply(status=401)
+    source = tmp_path / "a.py"
+    source.write_text("x = 1\n", encoding="utf-8")
+    settings = json.dumps({"endpoint": mock.url})
+    result = run(
+        "complete", f"{source}:1:5", "--settings", settings, env=server_env(CODESTRAL_API_KEY=API_KEY)
+    )
+    assert result.returncode == 1
+    assert f"127.0.0.1:{mock.port} rejected the API key" in result.stderr
+    assert API_KEY not in result.stderr + result.stdout
+
+
+def test_complete_with_a_bad_position(tmp_path: Path) -> None:
+    result = run("complete", "nowhere.py:0:1", env=server_env(MISTRAL_API_KEY=API_KEY))
+    assert result.returncode == 2
+    assert "LINE and COL start at 1" in result.stderr
+
+
+def test_version() -> None:
+    result = run("--version", env=server_env())
+    assert result.returncode == 0 and result.stdout.startswith("fim-lsp ")
+
+
+def _frame(obj: dict) -> bytes:
+    data = json.dumps(obj).encode()
+    return b"Content-Length: %d\r\n\r\n%s" % (len(data), data)
+
+
+def _read_frame(sock: socket.socket, buffer: bytearray) -> dict:
+    while b"\r\n\r\n" not in buffer:
+        buffer += sock.recv(65536)
+    head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
+    length = int(
+        next(line for line in head.split(b"\r\n") if line.startswith(b"Content-Length")).split(b":")[1]
+    )
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    buffer[:] = rest[length:]
+    return json.loads(rest[:length])
+
+
+def test_tcp_transport(mock: MockCodestral) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fim_lsp", "--tcp", "--port", str(port)],
+        env=server_env(MISTRAL_API_KEY=API_KEY),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        with sock:
+            buffer = bytearray()
+            init = {"capabilities": {}, "initializationOptions": {"endpoint": mock.url}}
+            sock.sendall(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
+            while "id" not in (reply := _read_frame(sock, buffer)):
+                pass
+            assert reply["result"]["capabilities"]["inlineCompletionProvider"] is not None
+            assert reply["result"]["serverInfo"]["name"] == "fim-lsp"
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import logging
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,12 +21,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_replay
 from bench_load import run_large, run_many_docs
 from bench_replay import ReplayConfig, pick_cases, run_replay
 from bench_report import comparisons, histogram, table, targets
 
 FIM_OPTIONS: dict[str, Any] = {"debounceMs": 75}
 NAIVE_OPTIONS: dict[str, Any] = {"debounceMs": 0, "naive": True}
+# The same server with its adaptive debounce off: the debounce is known, so server-added latency is exact.
+FIXED_OPTIONS: dict[str, Any] = {"debounceMs": 75, "adaptiveDebounce": False}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,14 +43,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a small run (under a minute)")
     parser.add_argument("--large", action="store_true", help="also edit a 10 MB document")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline run")
+    parser.add_argument(
+        "--no-fixed", action="store_true", help="skip the fixed-debounce run (exact server-added latency)"
+    )
     parser.add_argument("--no-many-docs", action="store_true", help="skip the 200-document part")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument(
+        "--server-src",
+        type=Path,
+        default=None,
+        help="directory containing the fim_lsp package to run (default: the installed one)",
+    )
     args = parser.parse_args(argv)
     if args.files is None:
         args.files = 1 if args.quick else 5
     if args.regions is None:
         args.regions = 2 if args.quick else 4
     return args
+
+
+def git_state() -> str:
+    """HEAD of the repository and whether fim_lsp/ has uncommitted changes (the server measured)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "fim_lsp"],
+            capture_output=True, text=True, timeout=10, check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return head + (" + uncommitted fim_lsp changes" if dirty else "")
 
 
 def notes(result: dict[str, Any]) -> list[str]:
@@ -64,7 +94,7 @@ def notes(result: dict[str, Any]) -> list[str]:
                 f"({sources}, reused streams {base.get('reused_stream_answers')}): "
                 "the 'naive' setting is not (fully) honoured by this server"
             )
-    for key in ("fim_lsp", "baseline"):
+    for key in ("fim_lsp", "fim_lsp_fixed_debounce", "baseline"):
         run = result.get(key) or {}
         if run.get("out_of_time"):
             out.append(f"{key}: the replay hit its deadline and stopped early")
@@ -95,11 +125,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "ttft_ms": args.ttft_ms,
             "token_ms": args.token_ms,
             "quick": args.quick,
+            "server_src": bench_replay.SERVER_SRC or "installed fim_lsp",
+            "git": git_state(),
         }
     }
     print(f"bench: replaying {result['config']['regions']} regions of {len(cases)} files", flush=True)
     fim, samples["fim-lsp"] = await run_replay("fim-lsp", dict(FIM_OPTIONS), cases, cfg)
     result["fim_lsp"] = fim
+    if not args.no_fixed:
+        print("bench: fim-lsp with a fixed debounce", flush=True)
+        fixed, samples["fixed-debounce"] = await run_replay(
+            "fixed-debounce", dict(FIXED_OPTIONS), cases, cfg
+        )
+        result["fim_lsp_fixed_debounce"] = fixed
     if not args.no_baseline:
         print("bench: naive baseline", flush=True)
         base, samples["baseline"] = await run_replay("baseline", dict(NAIVE_OPTIONS), cases, cfg)
@@ -125,6 +163,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
     args = parse_args(argv)
+    if args.server_src is not None:
+        bench_replay.SERVER_SRC = str(args.server_src.resolve())
     # The mock's own connection-reset noise ("Task exception was never retrieved") is not ours.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     result = asyncio.run(run(args))

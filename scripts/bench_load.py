@@ -26,6 +26,15 @@ from mock_codestral import MockCodestral, Reply
 TYPED = "total = compute(item, 3)"
 
 
+def typed_responder(body: dict[str, Any]) -> Reply:
+    """The model of the load parts: it knows the line being typed and answers the rest of it."""
+    prompt = str(body.get("prompt", ""))
+    for k in range(len(TYPED), 0, -1):
+        if prompt.endswith(TYPED[:k]):
+            return Reply(text=TYPED[k:] or "\n")
+    return Reply(text=TYPED)
+
+
 def stdlib_text(target_chars: int) -> str:
     """ASCII standard-library source concatenated to at least `target_chars` characters."""
     parts: list[str] = []
@@ -56,7 +65,7 @@ async def edit_document(
     """Type a short line at `places` spots of one document; CPU per keystroke and request latency."""
     debounce = 0.075
     with MockCodestral(
-        responder=lambda body: Reply(text="value)"), ttft=cfg.ttft, token_delay=cfg.token_delay
+        responder=typed_responder, ttft=cfg.ttft, token_delay=cfg.token_delay
     ) as mock:
         # A fixed debounce, so request latency compares the documents, not the debounce policy.
         options = {"endpoint": mock.url, "debounceMs": 75, "adaptiveDebounce": False}
@@ -75,6 +84,7 @@ async def edit_document(
             quiet_deltas: list[float] = []  # intervals in which no model call started
             latencies: list[float] = []
             before_call: list[float] = []
+            no_call: list[float] = []  # pause answers served without a model call
             for p in range(places):
                 line = max(1, int(n_lines * (p + 0.5) / places))
                 pending: tuple[str, asyncio.Future[Any], float, int] | None = None
@@ -101,7 +111,10 @@ async def edit_document(
                         done = time.monotonic()
                         cpu_deltas.append(cpu_seconds(pid) - before)
                         new = mock.requests[pending[3] :]
-                        if fut.done() and not fut.cancelled() and fut.exception() is None and new:
+                        ok = fut.done() and not fut.cancelled() and fut.exception() is None
+                        if ok and not new:
+                            no_call.append(done - pending[2])
+                        if ok and new:
                             m = new[-1]
                             if m.finished is not None:
                                 latencies.append(done - pending[2] - debounce - (m.finished - m.started))
@@ -129,6 +142,8 @@ async def edit_document(
         "server_added_ms_max": ms(max(latencies) if latencies else None),
         "server_added_before_call_ms_p50": ms(percentile(before_call, 50)),
         "latency_samples": len(latencies),
+        "answer_without_call_ms_p50": ms(percentile(no_call, 50)),
+        "answers_without_call": len(no_call),
         "upstream_calls": len(mock.requests),
         "peak_rss_mb": None if rss is None else round(rss, 1),
     }
@@ -152,7 +167,7 @@ async def run_many_docs(cfg: ReplayConfig, count: int = 200, size: int = 50_000)
     """Open `count` documents of `size` characters each; the server's peak RSS."""
     text = stdlib_text(count * size + size)
     with MockCodestral(
-        responder=lambda body: Reply(text="value)"), ttft=cfg.ttft, token_delay=cfg.token_delay
+        responder=typed_responder, ttft=cfg.ttft, token_delay=cfg.token_delay
     ) as mock:
         client, pid = await start_server({"endpoint": mock.url, "debounceMs": 75})
         try:

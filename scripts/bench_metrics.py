@@ -207,13 +207,24 @@ def summarize_replay(
             typed_through.append(rec.done - rec.sent)
             key = rec.source or "unknown"
             typed_sources[key] = typed_sources.get(key, 0) + 1
-            if rec.source == "cache":
-                for j, inf in enumerate(info_of):
-                    if inf is not None and inf.region == rec.region and inf.cursor == rec.cursor:
-                        used.add(j)
+            # The text came from an earlier stream (maybe one whose own request was cancelled):
+            # the latest model request of this region at or before this cursor.
+            source_call = None
+            for j, inf in enumerate(info_of):
+                if mock_requests[j].started > rec.sent:
+                    break
+                if inf is not None and inf.region == rec.region and inf.cursor <= rec.cursor:
+                    source_call = j
+            if source_call is not None:
+                used.add(source_call)
 
     chunks_total = sum(m.chunks_sent for m in mock_requests)
     chunks_wasted = sum(m.chunks_sent for i, m in enumerate(mock_requests) if i not in used)
+    wasted_wrong = sum(
+        m.chunks_sent
+        for i, m in enumerate(mock_requests)
+        if i not in used and info_of[i] is not None and info_of[i].wrong
+    )
     tokens_total = sum(m.tokens_sent for m in mock_requests)
     tokens_wasted = sum(m.tokens_sent for i, m in enumerate(mock_requests) if i not in used)
 
@@ -243,6 +254,7 @@ def summarize_replay(
             "max": ms(max(server_added) if server_added else None),
             "before_call_p50": ms(percentile(pre_call, 50)),
             "after_call_p50": ms(percentile(post_call, 50)),
+            "debounce_reported": reported,
             "debounce_basis": (
                 f"applied debounce reported by the server for {reported} of {len(server_added)}, "
                 f"else the nominal {debounce * 1000:g} ms"
@@ -265,6 +277,7 @@ def summarize_replay(
         "chunks_sent": chunks_total,
         "chunks_discarded": chunks_wasted,
         "discarded_share": round(chunks_wasted / chunks_total, 4) if chunks_total else 0.0,
+        "chunks_discarded_of_wrong_answers": wasted_wrong,
         "tokens_sent": tokens_total,
         "tokens_discarded": tokens_wasted,
         "pauses": len(pauses),

@@ -35,6 +35,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 API_KEY = "bench-key-not-secret"
 STATUS_NOTIFICATION = "fimLsp/status"
+# A directory holding the `fim_lsp` package to benchmark instead of the installed one (--server-src).
+SERVER_SRC = ""
 
 
 # -- the server over stdio ----------------------------------------------------------------------
@@ -59,6 +61,9 @@ async def start_server(init_options: dict[str, Any]) -> tuple[LanguageClient, in
         if k not in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT")
     }
     env["MISTRAL_API_KEY"] = API_KEY
+    if SERVER_SRC:
+        # Benchmark another checkout or a snapshot of fim_lsp (it wins over the editable install).
+        env["PYTHONPATH"] = os.pathsep.join([SERVER_SRC, *filter(None, [env.get("PYTHONPATH")])])
     config = ClientServerConfig(server_command=[sys.executable, "-m", "fim_lsp"], server_env=env)
     client = await config.start()
     assert isinstance(client, LanguageClient)

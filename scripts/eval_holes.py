@@ -19,12 +19,12 @@ LANGUAGES = ("python", "javascript", "c")
 KINDS = ("clean", "repeat_suffix", "autoclose", "past_block", "stray_space", "repeat_line")
 # Holes per language and noise kind (clean answers get the most: they guard against regressions).
 QUOTA = {
-    "clean": 45,
-    "repeat_suffix": 15,
-    "autoclose": 15,
-    "past_block": 15,
-    "stray_space": 15,
-    "repeat_line": 15,
+    "clean": 60,
+    "repeat_suffix": 20,
+    "autoclose": 20,
+    "past_block": 20,
+    "stray_space": 20,
+    "repeat_line": 20,
 }
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}

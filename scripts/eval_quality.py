@@ -67,7 +67,20 @@ def apply_item(hole: Hole, item: dict[str, Any] | None) -> str:
         return doc
     start = utf16_offset(doc, *item["start"])
     end = utf16_offset(doc, *item["end"])
-    return doc[:start] + item["text"] + doc[end:]
+    return doc[:start] + str(item["text"]) + doc[end:]
+
+
+def server_context(hole: Hole, make: Any) -> Any:
+    """The context the server would build (its default windows), or the whole text around."""
+    try:
+        from fim_lsp.context import slice_context
+        from fim_lsp.documents import split_lines
+    except ImportError:  # the server's slicing is not there: use everything
+        return make(hole.prefix, hole.suffix, hole.language)
+    line = hole.prefix.count("\n")
+    column = len(hole.prefix) - (hole.prefix.rfind("\n") + 1)
+    ctx = slice_context(split_lines(hole.document), line, column, 6000, 2000, hole.language)
+    return make(ctx.prompt, ctx.suffix, hole.language)
 
 
 def run_direct(holes: list[Hole]) -> dict[str, dict[str, Any] | None]:
@@ -76,7 +89,7 @@ def run_direct(holes: list[Hole]) -> dict[str, dict[str, Any] | None]:
 
     out: dict[str, dict[str, Any] | None] = {}
     for hole in holes:
-        s = postprocess(hole.answer, PostContext(hole.prefix, hole.suffix, hole.language))
+        s = postprocess(hole.answer, server_context(hole, PostContext))
         if s is None:
             out[hole.id] = None
             continue
@@ -111,6 +124,11 @@ async def run_server(
     results: dict[str, dict[str, Any] | None] = {}
     with MockCodestral(responder=responder) as mock:
         client = LanguageClient("fim-lsp-eval", "1")
+
+        @client.feature("fimLsp/status")  # type: ignore[untyped-decorator]
+        def _status(_params: Any) -> None:
+            """The server's status notifications: not needed here."""
+
         env = {**os.environ, "MISTRAL_API_KEY": "test"}
         env.pop("CODESTRAL_API_KEY", None)
         await client.start_io(sys.executable, "-m", "fim_lsp", env=env)
@@ -172,7 +190,7 @@ async def run_server(
             await asyncio.wait_for(client.shutdown_async(None), 5)
         client.exit(None)
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(client.stop(), 5)
+            await asyncio.wait_for(client.stop(), 5)  # type: ignore[no-untyped-call]
         if drain:
             drain.cancel()
     bad = [k for k, ok in prompts_ok.items() if not ok]
@@ -216,11 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--show", type=int, default=0, help="print this many failures")
+    parser.add_argument("--only", default=None, help="run only holes whose id starts with this")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     quota = {k: args.per_kind for k in KINDS} if args.per_kind else QUOTA
     holes = make_holes(args.seed, quota)
+    if args.only:
+        holes = [h for h in holes if h.id.startswith(args.only)]
     if args.direct:
         items = run_direct(holes)
         sent = {h.id: h.answer for h in holes}
@@ -268,10 +289,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = {k: summarize(groups[k]) for k in order}
     clean, noisy = summary["clean"], summary["noisy"]
     targets = {
-        "clean exact >= 97%": clean["exact"] >= 97,
-        "noisy duplicated <= 1%": noisy["duplicated"] <= 1,
-        "noisy exact >= 85%": noisy["exact"] >= 85,
-        "no clean regressions": clean["regressions"] == 0,
+        "clean exact >= 97%": clean.get("exact", 100) >= 97,
+        "noisy duplicated <= 1%": noisy.get("duplicated", 0) <= 1,
+        "noisy exact >= 85%": noisy.get("exact", 100) >= 85,
+        "no clean regressions": clean.get("regressions", 0) == 0,
     }
     elapsed = round(time.monotonic() - started, 1)
 
@@ -283,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for key in order:
         s = summary[key]
+        if not s["n"]:
+            continue
         print(
             f"{key:22} {s['n']:>4} | {s['exact']:>6} {s['duplicated']:>5} {s['past_block']:>5} |"
             f" {s['raw_exact']:>6} {s['raw_duplicated']:>7} {s['raw_past_block']:>8} | {s['regressions']}"

@@ -2,18 +2,20 @@
 
 One module per rule, each a pure function with golden tests in tests/unit/postprocess/:
 
-- seam: whitespace where the suggestion meets the document (stray newline, doubled space)
-- mode: single-line or multi-line, from the cursor's context
-- suffix: stop where the suggestion starts repeating the lines after the cursor
-- scope: multi-line suggestions end with their block
-- repetition: runaway repeated lines and blocks
+- seam: whitespace where the suggestion meets the document (stray newline, doubled or stray
+  space, a space that would split the word being typed)
+- mode: single-line or multi-line, from the cursor's context (text after it, a comment, a string)
+- suffix: stop where the suggestion starts repeating the lines after the cursor (exactly or nearly)
+- scope: multi-line suggestions end with their block (brackets, indentation, a blank line mid-block)
+- repetition: runaway repetition of a line or a block
 - closing: a closing line the document already has
-- rest: the rest of the cursor's line (auto-closed brackets, repeated text)
+- rest: the rest of the cursor's line (auto-closed brackets covered once, repeated text cut)
 - layout: the document's indentation unit and line ending
 - blank: nothing worth showing
 
 The cutting rules (mode, suffix, scope, repetition) decide each line from the lines before it, so
-`stream_done` can stop a stream as soon as a cut is certain.
+`stream_done` can stop a stream as soon as a cut is certain. `_syntax` (a bracket, string and comment
+scanner) and `_view` (the cursor's surroundings, computed once per request) serve them all.
 """
 
 from __future__ import annotations

@@ -17,6 +17,13 @@ _SCAN_CHARS = 6000
 # Two or more spaces between tokens (not after a sentence, not before a comment): aligned columns.
 _EVIDENCE = 8
 _NEAR_LINES = 10
+# A prefix this long was probably cut to a window by the server.
+_MAYBE_CUT = 4000
+# Lines that look like Python code rather than prose.
+_CODE_LIKE = re.compile(
+    r"[=()\[\]{}]|:\s*$|^\s*(def|class|import|from|return|if|elif|else|for|while|with|try|except|"
+    r"raise|assert|pass|break|continue|yield|@)\b"
+)
 _PAIR = {")": "(", "]": "[", "}": "{"}
 _ALIGNED = re.compile(r"[^\s.?!] {2,}(?![#/\s*])\S")
 
@@ -65,6 +72,8 @@ class View:
     # Scanner states at the start of the cursor's line (brackets counted from there) and at the cursor.
     line_start: Scanner
     at_cursor: Scanner
+    # Closers in the line's text before the cursor that close earlier lines' brackets.
+    prefix_unmatched: int
     # Brackets open at the start of the cursor's line, over the whole prefix; None when unknown.
     open_before: str | None
     # The same, as scanned from the start of the (possibly cut) prefix window.
@@ -83,10 +92,36 @@ class View:
             return True
         return _PAIR[line[0]] in self.open_before
 
+    def scan_from_line_start(self, text: str) -> Scanner:
+        """A scanner over the cursor's line prefix and `text`, counting from the cursor.
+
+        Scanning the prefix and the text together keeps tokens split by the cursor whole (`*/`,
+        triple quotes); closers the prefix spent on earlier lines are then forgotten.
+        """
+        scanner = self.line_start.copy()
+        scanner.feed_lines(self.line_prefix + text)
+        scanner.unmatched = max(0, scanner.unmatched - self.prefix_unmatched)
+        return scanner
+
     @property
     def mid_line(self) -> bool:
         """True when the cursor's line has non-blank text after the cursor."""
         return not is_blank(self.line_rest)
+
+
+def _string_at_window_start(head: str, syntax: Syntax) -> str | None:
+    """A triple-quoted string the window seems to start in: prose before its first quote."""
+    triples = [q for q in syntax.quotes if len(q) == 3]
+    found = [(head.find(q), q) for q in triples if q in head]
+    if not found:
+        return None
+    at, quote = min(found)
+    # Comments say nothing either way; what is left is code or a docstring's prose.
+    lines = [ln for ln in head[:at].split("\n") if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines:
+        return None
+    code = sum(1 for ln in lines if _CODE_LIKE.search(ln))
+    return quote if len(lines) - code > code else None
 
 
 def _detect_eol(ctx: PostContext) -> str:
@@ -141,6 +176,9 @@ def view_of(ctx: PostContext) -> View:
     syntax = syntax_of(ctx.language_id)
     head = prefix[: len(prefix) - len(line_prefix)]
     line_start = Scanner(syntax)
+    if len(ctx.prefix) > len(prefix) or len(prefix) >= _MAYBE_CUT:
+        # The window may begin inside a docstring, which would invert every quote after it.
+        line_start.string = _string_at_window_start(head, syntax)
     code_lines: list[str] = []
     # Comment lines are aligned prose: they say nothing about indentation or alignment of code.
     comment_starts = (
@@ -161,6 +199,7 @@ def view_of(ctx: PostContext) -> View:
     at_cursor = line_start.copy()
     at_cursor.feed(line_prefix)
     # `} else {`: the `}` closed an earlier line's bracket; only what this line opened counts.
+    prefix_unmatched = at_cursor.unmatched
     at_cursor.unmatched = 0
     sample = code_lines[-_INDENT_SAMPLE_LINES:] + [
         line for line in after if not line.lstrip().startswith(comment_starts)
@@ -183,6 +222,7 @@ def view_of(ctx: PostContext) -> View:
         aligns=aligns,
         line_start=line_start,
         at_cursor=at_cursor,
+        prefix_unmatched=prefix_unmatched,
         open_before=open_before,
         open_stack=open_stack,
     )

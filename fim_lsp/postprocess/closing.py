@@ -20,19 +20,21 @@ def drop_duplicate(text: str, view: View) -> str:
     theirs = found[1]
     if len(lines) < 2 or is_blank(last) or last[0] not in _CLOSERS or theirs.strip()[:1] != last[0]:
         return text
-    scanner = view.at_cursor.copy()
-    scanner.feed_lines("\n".join(lines[:-1]))
+    scanner = view.scan_from_line_start("\n".join(lines[:-1]))
     scanner.newline()
     low = scanner.feed(lines[-1])
     base = indent_width(view.line_prefix)
-    if low < 0:
-        # It closes a block opened before the cursor's line: the document's closer is that
-        # block's when it sits left of the cursor's line.
-        duplicate = indent_width(theirs) < base
-    elif low < view.at_cursor.depth:
+    if low < view.at_cursor.depth and lines[-1].rstrip() == theirs.rstrip():
+        # The very line the document has next, closing what was open before the suggestion.
+        duplicate = True
+    elif view.at_cursor.depth > 0 and low < view.at_cursor.depth:
         # It closes the block opened on the cursor's line: the document's closer is that
         # block's when it sits at that line's indentation.
         duplicate = indent_width(theirs) == base
+    elif low < 0:
+        # It closes a block opened before the cursor's line: the document's closer is that
+        # block's when it sits left of the cursor's line.
+        duplicate = indent_width(theirs) < base
     else:
         # A nested block's closer is the answer's own.
         duplicate = False

@@ -7,9 +7,11 @@ from __future__ import annotations
 _LINE_COPIES = 4
 _SHORT_LINE_COPIES = 5
 _SHORT_LINE = 8
+_TINY_LINE_COPIES = 6
+_TINY_LINE = 3
 _BLOCK_COPIES = 3
 MAX_BLOCK_LINES = 8
-_MIN_CHARS = 3
+_MIN_CHARS = 1
 _MIN_BLOCK_CHARS = 10
 
 
@@ -24,8 +26,10 @@ def cut(lines: list[str]) -> int | None:
             chars = sum(len(ln.strip()) for ln in block)
             if size > 1:
                 copies = _BLOCK_COPIES
+            elif chars >= _SHORT_LINE:
+                copies = _LINE_COPIES
             else:
-                copies = _LINE_COPIES if chars >= _SHORT_LINE else _SHORT_LINE_COPIES
+                copies = _SHORT_LINE_COPIES if chars >= _TINY_LINE else _TINY_LINE_COPIES
             start = i + 1 - copies * size
             if start < 0:
                 break

@@ -45,7 +45,8 @@ def _imbalance(view: View, candidate: str) -> int:
     is closed later in the document or must be closed on this line.
     """
     start = view.line_start
-    if start.string is not None or start.in_block_comment:
+    comment = view.at_cursor.in_block_comment or view.at_cursor.in_line_comment
+    if start.string is not None or start.in_block_comment or comment:
         # Inside a comment or docstring brackets still pair up, though the code scanner skips them.
         scanner = Scanner(_PLAIN)
         scanner.feed_lines(view.line_prefix + candidate)
@@ -91,6 +92,10 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
         tail_start -= 1
     if _is_subsequence(core.replace(" ", ""), head[tail_start:]):
         candidates.append(head)
+    # A line that already ends with the closers, then a newline: the newline would push them down.
+    stripped = text.rstrip("\n")
+    if stripped != text and stripped.rstrip(" \t").endswith(core):
+        candidates.append(stripped.rstrip(" \t"))
 
     def score(candidate: str) -> tuple[int, int, int]:
         doubled = sum(candidate.count(p * 2) for p in _SEAM_PUNCTUATION)

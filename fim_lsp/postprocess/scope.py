@@ -38,8 +38,7 @@ def cut(lines: list[str], view: View) -> int | None:
     first = line_prefix + lines[0]
     if is_blank(first):
         return None
-    scanner = view.at_cursor.copy()
-    scanner.feed(lines[0])
+    scanner = view.scan_from_line_start(lines[0])
     first_depth = scanner.depth
     # Brackets opened before the cursor on its line and still open after the first line: the
     # suggestion lives inside them, and the line that closes them ends it.
@@ -87,7 +86,6 @@ def cut(lines: list[str], view: View) -> int | None:
         start_depth = scanner.depth
         top = scanner_top(scanner, start_depth)
         in_text = scanner.string is not None or scanner.in_block_comment
-        in_comment = scanner.in_block_comment
         scanner.newline()
         # The lowest depth reached on the line: `} else {` closes, then reopens.
         low = scanner.feed(line)
@@ -99,8 +97,9 @@ def cut(lines: list[str], view: View) -> int | None:
             return blank_at
         blank_at = None
         if in_text:
-            # Comment text lines up with its comment; strings may hold anything.
-            if in_comment and indent_width(line) < base:
+            # Comment and docstring text lines up with where it started; a line left of the
+            # cursor's line has left it.
+            if indent_width(line) < base:
                 return i
             continue
         stripped = line.lstrip()

@@ -12,22 +12,192 @@ _MEMBER_DOT = re.compile(r"[A-Za-z_)\]]\.\Z")
 # The file writes `( x` or `[ x`: a space after an opening bracket is its style, not noise.
 _SPACED_BRACKET = re.compile(r"[(\[] [^\s)\]]")
 _TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
-_LEADING_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_LEADING_WORD = re.compile(r"[\w$]+")
+_SPACE_BEFORE_PUNCT = re.compile(r"[^\s,;(\[] [,;)\]]")
 _WINDOW = 4000
 # Words after which a space and a name are normal code.
 _KEYWORDS: dict[str, frozenset[str]] = {
     "python": frozenset(
-        ["False", "None", "True", "and", "as", "assert", "async", "await", "break", "case", "class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "match", "nonlocal", "not", "or", "pass", "raise", "return", "try", "type", "while", "with", "yield", "print", "exec"]
+        [
+            "False",
+            "None",
+            "True",
+            "and",
+            "as",
+            "assert",
+            "async",
+            "await",
+            "break",
+            "case",
+            "class",
+            "continue",
+            "def",
+            "del",
+            "elif",
+            "else",
+            "except",
+            "finally",
+            "for",
+            "from",
+            "global",
+            "if",
+            "import",
+            "in",
+            "is",
+            "lambda",
+            "match",
+            "nonlocal",
+            "not",
+            "or",
+            "pass",
+            "raise",
+            "return",
+            "try",
+            "type",
+            "while",
+            "with",
+            "yield",
+            "print",
+            "exec",
+        ]
     ),
     "javascript": frozenset(
-        ["async", "await", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "export", "extends", "finally", "for", "from", "function", "get", "if", "import", "in", "instanceof", "let", "new", "of", "return", "set", "static", "super", "switch", "this", "throw", "try", "typeof", "var", "void", "while", "with", "yield", "as"]
+        [
+            "async",
+            "await",
+            "break",
+            "case",
+            "catch",
+            "class",
+            "const",
+            "continue",
+            "debugger",
+            "default",
+            "delete",
+            "do",
+            "else",
+            "export",
+            "extends",
+            "finally",
+            "for",
+            "from",
+            "function",
+            "get",
+            "if",
+            "import",
+            "in",
+            "instanceof",
+            "let",
+            "new",
+            "of",
+            "return",
+            "set",
+            "static",
+            "super",
+            "switch",
+            "this",
+            "throw",
+            "try",
+            "typeof",
+            "var",
+            "void",
+            "while",
+            "with",
+            "yield",
+            "as",
+        ]
     ),
     "c": frozenset(
-        ["auto", "bool", "break", "case", "char", "const", "continue", "default", "define", "do", "double", "elif", "else", "endif", "enum", "error", "extern", "float", "for", "goto", "if", "ifdef", "ifndef", "include", "inline", "int", "long", "pragma", "register", "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "undef", "union", "unsigned", "void", "volatile", "while", "class", "namespace", "template", "typename", "using", "public", "private", "protected", "virtual", "override", "final", "constexpr", "explicit", "friend", "operator", "new", "delete", "throw", "try", "catch", "noexcept", "decltype", "mutable"]
+        [
+            "auto",
+            "bool",
+            "break",
+            "case",
+            "char",
+            "const",
+            "continue",
+            "default",
+            "define",
+            "do",
+            "double",
+            "elif",
+            "else",
+            "endif",
+            "enum",
+            "error",
+            "extern",
+            "float",
+            "for",
+            "goto",
+            "if",
+            "ifdef",
+            "ifndef",
+            "include",
+            "inline",
+            "int",
+            "long",
+            "pragma",
+            "register",
+            "restrict",
+            "return",
+            "short",
+            "signed",
+            "sizeof",
+            "static",
+            "struct",
+            "switch",
+            "typedef",
+            "undef",
+            "union",
+            "unsigned",
+            "void",
+            "volatile",
+            "while",
+            "class",
+            "namespace",
+            "template",
+            "typename",
+            "using",
+            "public",
+            "private",
+            "protected",
+            "virtual",
+            "override",
+            "final",
+            "constexpr",
+            "explicit",
+            "friend",
+            "operator",
+            "new",
+            "delete",
+            "throw",
+            "try",
+            "catch",
+            "noexcept",
+            "decltype",
+            "mutable",
+        ]
     ),
 }
 _KEYWORDS["typescript"] = _KEYWORDS["javascript"] | frozenset(
-    ["type", "interface", "implements", "enum", "declare", "namespace", "module", "readonly", "private", "public", "protected", "abstract", "keyof", "infer", "is", "asserts"]
+    [
+        "type",
+        "interface",
+        "implements",
+        "enum",
+        "declare",
+        "namespace",
+        "module",
+        "readonly",
+        "private",
+        "public",
+        "protected",
+        "abstract",
+        "keyof",
+        "infer",
+        "is",
+        "asserts",
+    ]
 )
 _KEYWORDS["javascriptreact"] = _KEYWORDS["javascript"]
 _KEYWORDS["typescriptreact"] = _KEYWORDS["typescript"]
@@ -64,13 +234,18 @@ def trim_start(text: str, view: View) -> str:
             first_start = text.rfind("\n", 0, len(text) - len(stripped)) + 1
             text = _dedent_first(text[first_start:], indent_width(line_prefix))
         elif (
-            line_prefix
-            and _single_stray_space(text)
-            and "\t" not in line_prefix
+            _single_stray_space(text)
+            and view.at_cursor.in_code
             and not text.startswith(" *")
-            and (indent_width(line_prefix) + 1) % (len(view.indent_unit) or 2)
+            and (
+                (line_prefix and not line_prefix.strip("\t"))
+                or (
+                    "\t" not in line_prefix
+                    and (len(line_prefix) + 1) % (len(view.indent_unit) or 2)
+                )
+            )
         ):
-            # One space more than the editor's indentation lands between indentation levels.
+            # One space after tabs, or one more than the indentation, lands between levels.
             text = text[1:]
         return text
     newline = text.find("\n")
@@ -80,6 +255,9 @@ def trim_start(text: str, view: View) -> str:
     if not _single_stray_space(text) or not view.at_cursor.in_code:
         return text
     last = line_prefix[-1]
+    if text[1] in ",;)]" and last not in " \t([" and not _SPACE_BEFORE_PUNCT.search(view.prefix):
+        # No space before a comma, a semicolon or a closer, unless the file writes them so.
+        return text[1:]
     if last in " \t":
         sentence = line_prefix.rstrip()[-1:] in (".", "?", "!")
         # Two spaces already typed: the user is aligning, and one more may be meant.
@@ -114,7 +292,9 @@ def _split_word(line_prefix: str, text: str, view: View) -> bool:
     if word in keywords or rest in keywords:
         return False
     whole_word = rf"(?<![\w$]){re.escape(word)}(?![\w$])"
-    if re.search(rf"(?<![\w$]){re.escape(word)}[\w$]", window) and not re.search(whole_word, window):
+    if re.search(rf"(?<![\w$]){re.escape(word)}[\w$]", window) and not re.search(
+        whole_word, window
+    ):
         # The file has longer names starting with it and never uses it alone: a fragment.
         return True
     if view.language not in _JUXTAPOSE_ONLY_KEYWORDS:

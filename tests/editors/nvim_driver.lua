@@ -18,7 +18,7 @@ vim.opt.shada = ""
 local result = {
   snapshots = {},
   errors = {},
-  calls = { exec_cmd = {}, cancel = 0, inline = 0 },
+  calls = { exec_cmd = {}, cancel = 0, inline = 0, execute = 0 },
   lua = vim.empty_dict(),
   screens = vim.empty_dict(),
 }
@@ -49,6 +49,8 @@ api.nvim_create_autocmd("LspAttach", {
     client.request = function(self, method, ...)
       if method == "textDocument/inlineCompletion" then
         result.calls.inline = result.calls.inline + 1
+      elseif method == "workspace/executeCommand" then
+        result.calls.execute = result.calls.execute + 1
       end
       return request(self, method, ...)
     end
@@ -70,7 +72,17 @@ local started, start_err = pcall(function()
   if type(scenario.pre_lua) == "string" then
     assert(loadstring(scenario.pre_lua))()
   end
-  require("fim_lsp").setup(scenario.setup)
+  if type(scenario.setup_event) == "string" then
+    -- As a plugin manager that loads the plugin lazily on this event would.
+    api.nvim_create_autocmd(scenario.setup_event, {
+      once = true,
+      callback = function()
+        require("fim_lsp").setup(scenario.setup)
+      end,
+    })
+  else
+    require("fim_lsp").setup(scenario.setup)
+  end
 end)
 if not started then
   finish("setup failed: " .. tostring(start_err))

@@ -70,6 +70,7 @@ def run_nvim(
     setup: dict[str, Any] | None = None,
     env: dict[str, str | None] | None = None,
     pre_lua: str | None = None,
+    setup_event: str | None = None,
     wait_client: bool = True,
 ) -> dict[str, Any]:
     """Run one scenario and return the driver's results; fails on any driver error."""
@@ -82,6 +83,7 @@ def run_nvim(
         "out": str(out),
         "timeout_ms": SCENARIO_TIMEOUT_MS,
         "pre_lua": pre_lua,
+        "setup_event": setup_event,
         "setup": {
             "cmd": [sys.executable, "-m", "fim_lsp"],
             "settings": {**base_settings, **(settings or {})},
@@ -185,6 +187,7 @@ def test_ghost_text_shows_and_tab_accepts(tmp_path: Path, mock: MockCodestral) -
     assert accepted["mode"] == "i"
     # The item's command reaches the server after the accept.
     assert [c["command"] for c in accepted["calls"]["exec_cmd"]] == ["fimLsp.accepted"]
+    assert accepted["calls"]["execute"] == 1  # sent as workspace/executeCommand
 
     body = mock.requests[0].body
     assert body["prompt"].endswith("    return ")
@@ -656,6 +659,22 @@ def test_workspace_configuration_is_answered_from_settings(
     section, model = result["lua"]["config"]
     assert section == {"endpoint": mock.url, "debounceMs": 0, "model": "codestral-2508"}
     assert model == "codestral-2508"
+
+
+@pytest.mark.parametrize("filename", ["sample.py", "NOTES"])
+def test_lazy_loaded_on_buf_read_post(tmp_path: Path, mock: MockCodestral, filename: str) -> None:
+    # lazy.nvim's `event = "BufReadPost"`: setup() runs while the first file is being read,
+    # before Neovim has finished starting.
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [input_("2GA"), WAIT_GHOST, snap("shown")],
+        filename=filename,
+        setup_event="BufReadPost",
+    )
+    assert ghost(result["snapshots"]["shown"]) == "a + b"
 
 
 def test_neovim_010_start_path(tmp_path: Path, mock: MockCodestral) -> None:

@@ -1,7 +1,7 @@
 """Golden cases: empty and whitespace-only suggestions are dropped."""
 
 import pytest
-from conftest import at
+from pp_cursor import at
 
 from fim_lsp.postprocess import postprocess
 from fim_lsp.postprocess.blank import is_empty

@@ -1,6 +1,6 @@
 """Golden cases: a closing line the document already has is dropped."""
 
-from conftest import view
+from pp_cursor import view
 
 from fim_lsp.postprocess.closing import drop_duplicate
 

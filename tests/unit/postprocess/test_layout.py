@@ -1,6 +1,6 @@
 """Golden cases: the document's indentation unit and line ending."""
 
-from conftest import at, view
+from pp_cursor import at, view
 
 from fim_lsp.postprocess import postprocess
 from fim_lsp.postprocess.layout import indentation, line_endings

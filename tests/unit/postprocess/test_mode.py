@@ -1,7 +1,7 @@
 """Golden cases: single-line or multi-line, from the cursor's context."""
 
 import pytest
-from conftest import at, view
+from pp_cursor import at, view
 
 from fim_lsp.postprocess import postprocess
 from fim_lsp.postprocess.mode import single_line

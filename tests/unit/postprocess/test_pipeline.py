@@ -1,7 +1,7 @@
 """Golden cases for the whole pipeline, and the contract of `stream_done`."""
 
 import pytest
-from conftest import at
+from pp_cursor import at
 
 from fim_lsp.postprocess import PostContext, Suggestion, postprocess, stream_done
 

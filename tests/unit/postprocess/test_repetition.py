@@ -1,6 +1,6 @@
 """Golden cases: runaway repetition of a line or a block."""
 
-from conftest import at
+from pp_cursor import at
 
 from fim_lsp.postprocess import postprocess, repetition
 
@@ -14,7 +14,9 @@ def test_repeated_line_keeps_one_copy() -> None:
 def test_short_lines_need_more_copies() -> None:
     assert repetition.cut(["#endif"] * 4) is None
     assert repetition.cut(["#endif"] * 5) == 1
-    assert repetition.cut(["0,"] * 8) is None
+    assert repetition.cut(["0,"] * 5) is None
+    assert repetition.cut(["{"] * 6) == 1
+    assert repetition.cut([""] * 9) is None
 
 
 def test_repeated_block_keeps_one_copy() -> None:

@@ -1,7 +1,7 @@
 """Golden cases: the rest of the cursor's line (auto-closed brackets, repeated text)."""
 
 import pytest
-from conftest import at
+from pp_cursor import at
 
 from fim_lsp.postprocess import Suggestion, postprocess
 
@@ -64,3 +64,11 @@ def test_multi_line_call_over_auto_closed_bracket() -> None:
 def test_repeated_rest(doc: str, raw: str, want: str) -> None:
     got = postprocess(raw, at(doc))
     assert got is not None and got.text == want and got.replace == 0
+
+
+def test_trailing_newline_after_the_closers_does_not_push_them_down() -> None:
+    from fim_lsp.postprocess import PostContext, Suggestion, postprocess
+
+    ctx = PostContext("print(", ")\nnext_line = 1\n")
+    assert postprocess('"hello")\n', ctx) == Suggestion('"hello")', 1)
+    assert postprocess("1, 2)\n", PostContext("x = add(", ")\n")) == Suggestion("1, 2)", 1)

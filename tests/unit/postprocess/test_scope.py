@@ -1,7 +1,7 @@
 """Golden cases: multi-line suggestions end with their block."""
 
 import pytest
-from conftest import at
+from pp_cursor import at
 
 from fim_lsp.postprocess import postprocess
 
@@ -73,3 +73,8 @@ def test_namespace_body_at_column_zero_is_kept() -> None:
     doc = "namespace llvm {█\n} // namespace llvm\n"
     raw = "\n\nclass Foo;\nint bar();\n"
     assert text_of(raw, doc, "cpp") == "\n\nclass Foo;\nint bar();"
+
+
+def test_docstring_line_stops_where_text_leaves_the_docstring() -> None:
+    doc = 'class A:\n    def f(self):\n        """Return the █\n        """\n'
+    assert text_of("value.\n\n    def g(self):\n        pass", doc) == "value."

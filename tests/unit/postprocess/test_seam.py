@@ -1,7 +1,7 @@
 """Golden cases: whitespace where the suggestion meets the document."""
 
 import pytest
-from conftest import at, view
+from pp_cursor import at, view
 
 from fim_lsp.postprocess import Suggestion, postprocess
 from fim_lsp.postprocess.seam import trim_end, trim_start
@@ -23,6 +23,15 @@ from fim_lsp.postprocess.seam import trim_end, trim_start
         ("def f():\n    x = 1\n    █\n", " return x", "return x"),
         # Spaces before the first newline would be trailing whitespace on the cursor's line.
         ("def f():█\n", "  \n    return 1", "\n    return 1"),
+        # One space after tab indentation, or at column 0, is never indentation.
+        ("struct s {\n\t█\n};\n", " int a;", "int a;"),
+        ("import os\n\n█\n", " import sys", "import sys"),
+        # No space before a comma, a semicolon or a closer.
+        ("f(a█)\n", " , b", ", b"),
+        ("    break█\n", " ;", ";"),
+        # The space would split the word being typed (the whole word is used nearby).
+        ("return_value = 1\nprint(retur█)\n", " n_value", "n_value"),
+        ("exports.int32ToIpv4 = f\nx = int32ToIpv█\n", " 4", "4"),
     ],
 )
 def test_trim_start(doc: str, raw: str, want: str) -> None:
@@ -46,6 +55,11 @@ def test_trim_start(doc: str, raw: str, want: str) -> None:
         ('x = "a █\n', " b"),
         # A file that writes `( x )` keeps its style.
         ("foo( a )\nbar(█\n", " b )"),
+        # A type before a name (C declarations), a keyword before a name.
+        ("size_t n;\nsize_t█\n", " m;"),
+        ("def f():\n    return█\n", " x"),
+        # A block comment's star lines line up one space in.
+        ("/*\n█\n", " * text"),
     ],
 )
 def test_trim_start_keeps_meant_spaces(doc: str, raw: str) -> None:

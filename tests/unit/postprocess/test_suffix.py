@@ -1,6 +1,6 @@
 """Golden cases: stop where the suggestion starts repeating the lines after the cursor."""
 
-from conftest import at, view
+from pp_cursor import at, view
 
 from fim_lsp.postprocess import postprocess, suffix
 

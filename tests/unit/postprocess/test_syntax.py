@@ -31,3 +31,23 @@ def test_one_line_strings_end_with_the_line_unless_continued() -> None:
 
 def test_apostrophes_in_rust_are_not_quotes() -> None:
     assert scan("fn f<'a>(x: &'a str) {", "rust").depth == 1
+
+
+def test_window_that_starts_inside_a_docstring() -> None:
+    from fim_lsp.postprocess import PostContext
+    from fim_lsp.postprocess._view import view_of
+
+    prose = "    Return the value of the thing, or nothing at all\n    when it is not there.\n" * 60
+    prefix = prose + '    """\n    return x\n\ndef g():\n    '
+    view = view_of(PostContext(prefix, "\n", "python"))
+    assert view.at_cursor.in_code
+
+
+def test_template_literal_expressions_are_code() -> None:
+    s = scan("const a = `x ${f({ b: 1 })} y`; g(", "javascript")
+    assert s.string is None and s.depth == 1
+
+
+def test_regex_literals_hide_their_brackets_and_quotes() -> None:
+    assert scan('const m = s.match(/"[$]base([^"]+?)"/)', "javascript").depth == 0
+    assert scan("x = a / b / (c", "javascript").depth == 1

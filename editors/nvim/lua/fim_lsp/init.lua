@@ -91,55 +91,59 @@ local function filetype_allowed(bufnr)
   return filetypes == nil or vim.tbl_contains(filetypes, vim.bo[bufnr].filetype)
 end
 
---- Neovim 0.10: start (or reuse) the client for a buffer ourselves.
-local function start_legacy(bufnr, config)
-  if is_file_buffer(bufnr) and filetype_allowed(bufnr) then
-    vim.lsp.start(config, { bufnr = bufnr, silent = true })
+local function enabled_by_user()
+  return not vim.lsp.is_enabled or vim.lsp.is_enabled(NAME)
+end
+
+--- Neovim 0.11+: vim.lsp.enable() attaches on FileType from now on.
+local function register_enabled(config)
+  vim.lsp.config(NAME, config)
+  vim.lsp.enable(NAME)
+  local function start(bufnr)
+    if is_file_buffer(bufnr) and filetype_allowed(bufnr) and enabled_by_user() then
+      vim.lsp.start(vim.lsp.config[NAME], { bufnr = bufnr, silent = true })
+    end
+  end
+  if M.config.filetypes == nil then
+    -- FileType never fires for a file without a filetype (a README without extension, a
+    -- scratch file): cover those too.
+    vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
+      group = group,
+      callback = function(args)
+        -- After filetype detection, which may run later in the same event.
+        vim.schedule(function()
+          if vim.api.nvim_buf_is_valid(args.buf) and vim.bo[args.buf].filetype == "" then
+            start(args.buf)
+          end
+        end)
+      end,
+    })
+  end
+  -- Buffers read before setup() (e.g. when a plugin manager loads this plugin on
+  -- BufReadPost): vim.lsp.enable() only revisits them once Neovim has finished starting.
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+      start(bufnr)
+    end
   end
 end
 
-local function register_client(config)
-  if vim.lsp.config then
-    vim.lsp.config(NAME, config)
-    vim.lsp.enable(NAME)
-    if M.config.filetypes == nil then
-      -- vim.lsp.enable() attaches on FileType, which never fires for a file without a
-      -- filetype (a README without extension, a scratch file): cover those too.
-      local function start_plain(bufnr)
-        if
-          is_file_buffer(bufnr)
-          and vim.bo[bufnr].filetype == ""
-          and (not vim.lsp.is_enabled or vim.lsp.is_enabled(NAME))
-        then
-          vim.lsp.start(vim.lsp.config[NAME], { bufnr = bufnr, silent = true })
-        end
-      end
-      vim.api.nvim_create_autocmd({ "BufReadPost", "BufNewFile" }, {
-        group = group,
-        callback = function(args)
-          -- After filetype detection, which may run later in the same event.
-          vim.schedule(function()
-            start_plain(args.buf)
-          end)
-        end,
-      })
-      for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-        if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr) ~= "" then
-          start_plain(bufnr)
-        end
-      end
+--- Neovim 0.10: start (or reuse) the client for each buffer ourselves.
+local function register_started(config)
+  local function start(bufnr)
+    if is_file_buffer(bufnr) and filetype_allowed(bufnr) then
+      vim.lsp.start(config, { bufnr = bufnr, silent = true })
     end
-  else
-    vim.api.nvim_create_autocmd({ "FileType", "BufReadPost", "BufNewFile" }, {
-      group = group,
-      callback = function(args)
-        start_legacy(args.buf, config)
-      end,
-    })
-    for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
-      if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr) ~= "" then
-        start_legacy(bufnr, config)
-      end
+  end
+  vim.api.nvim_create_autocmd({ "FileType", "BufReadPost", "BufNewFile" }, {
+    group = group,
+    callback = function(args)
+      start(args.buf)
+    end,
+  })
+  for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_is_loaded(bufnr) and vim.api.nvim_buf_get_name(bufnr) ~= "" then
+      start(bufnr)
     end
   end
 end
@@ -293,7 +297,11 @@ function M.setup(opts)
   -- `:colorscheme` clears every group, including ours.
   vim.api.nvim_create_autocmd("ColorScheme", { group = group, callback = set_highlight })
 
-  register_client(client_config(opts))
+  if vim.lsp.config then
+    register_enabled(client_config(opts))
+  else
+    register_started(client_config(opts))
+  end
   if opts.ghost_text then
     if builtin_inline() then
       setup_builtin(opts)

@@ -1,8 +1,6 @@
-"""Shared helpers: a document with a cursor marker becomes a PostContext."""
+"""Test helper: a document written with one `█` where the cursor is becomes a PostContext."""
 
 from __future__ import annotations
-
-import pytest
 
 from fim_lsp.postprocess import PostContext
 from fim_lsp.postprocess._view import View, view_of
@@ -19,9 +17,3 @@ def at(doc: str, language: str = "python") -> PostContext:
 def view(doc: str, language: str = "python") -> View:
     """The rules' view of a document with a cursor marker."""
     return view_of(at(doc, language))
-
-
-@pytest.fixture
-def ctx_at():  # type: ignore[no-untyped-def]
-    """`at` as a fixture, for tests that prefer fixtures."""
-    return at

@@ -65,15 +65,37 @@ def parse_position(spec: str) -> tuple[Path, int, int]:
     return Path(path), line_no - 1, col_no - 1
 
 
+class _TerminalReporter:
+    """The engine's messages for a terminal: each once, on stderr; remembers a failure."""
+
+    def __init__(self) -> None:
+        self.failed = False
+        self._said: set[str] = set()
+
+    def _say(self, message: str) -> None:
+        if message not in self._said:
+            self._said.add(message)
+            sys.stderr.write(message + "\n")
+
+    def show_once(self, key: str, message: str, *, error: bool) -> None:
+        self.failed = self.failed or error
+        self._say(message)
+
+    def log(self, message: str, *, error: bool) -> None:
+        self.failed = self.failed or error
+        self._say(message)
+
+    def status(self, state: str, message: str = "") -> None:
+        self.failed = self.failed or state == "error"
+
+
 async def complete_once(spec: str, settings_json: str | None) -> int:
-    """Run the whole pipeline once for a position in a file and print the suggestion."""
+    """Run the server's pipeline once for a position in a file and print the suggestion."""
     import json
 
-    from .backends import BackendError
-    from .context import slice_context
     from .documents import UTF32, Document
-    from .engine import default_http_client, fetch_suggestion
-    from .settings import missing_key_message, parse_settings
+    from .engine import Engine
+    from .settings import parse_settings
 
     try:
         path, line, col = parse_position(spec)
@@ -87,34 +109,26 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
     settings, problems = parse_settings(raw)
     for problem in problems:
         sys.stderr.write(problem + "\n")
-    if not settings.api_key:
-        sys.stderr.write(missing_key_message() + "\n")
-        return 1
-    doc = Document.from_text(path.resolve().as_uri(), text, encoding=UTF32)
+    language = _LANGUAGES.get(path.suffix.lower(), "")
+    doc = Document.from_text(path.resolve().as_uri(), text, language_id=language, encoding=UTF32)
     if line >= len(doc.text_lines):
         sys.stderr.write(f"fim-lsp: {path} has only {len(doc.text_lines)} lines\n")
         return 2
-    line, index = doc.clamp(line, col)
-    language = _LANGUAGES.get(path.suffix.lower(), "")
-    ctx = slice_context(
-        doc.text_lines,
-        line,
-        index,
-        settings.max_prefix_chars,
-        settings.max_suffix_chars,
-        language,
-        str(path),
-    )
-    async with default_http_client() as http:
-        try:
-            suggestion, _raw = await fetch_suggestion(http, settings, ctx)
-        except BackendError as err:
-            sys.stderr.write(f"fim-lsp: {err.message}\n")
-            return 1
-    if suggestion is None:
+    reporter = _TerminalReporter()
+    engine = Engine(reporter)
+    engine.configure(settings)
+    if not settings.api_key:
+        return 1
+    try:
+        completion = await engine.complete(doc, line, col, invoked=True)
+    finally:
+        await engine.aclose()
+    if reporter.failed:
+        return 1
+    if completion is None:
         sys.stderr.write("fim-lsp: the model had no suggestion for this position\n")
         return 0
-    sys.stdout.write(suggestion.text + "\n")
+    sys.stdout.write(completion.text + "\n")
     return 0
 
 

@@ -96,32 +96,17 @@ def finish(raw: str, post: PostContext, *, naive: bool = False) -> Suggestion | 
     return postprocess(raw, post)
 
 
-async def fetch_suggestion(
-    http: httpx.AsyncClient, settings: Settings, ctx: FimContext
-) -> tuple[Suggestion | None, str]:
-    """Stream one answer, closing the stream as soon as post-processing has what it needs.
-
-    Returns the suggestion and the raw text that was read; raises BackendError subclasses.
-    """
-    post = PostContext(ctx.prompt, ctx.suffix, ctx.language_id)
-    parts: list[str] = []
-    stream = stream_fim(
-        http,
-        settings.base_url,
-        settings.api_key,
-        build_request(settings, ctx),
-        host=settings.host,
-        timeout=settings.timeout_ms / 1000,
+def context_at(doc: Document, line: int, index: int, settings: Settings) -> FimContext:
+    """The FIM context at a (line, code-point index) of a document, within the settings' budget."""
+    return slice_context(
+        doc.text_lines,
+        line,
+        index,
+        settings.max_prefix_chars,
+        settings.max_suffix_chars,
+        doc.language_id,
+        doc.uri,
     )
-    try:
-        async for delta in stream:
-            parts.append(delta)
-            if stream_done("".join(parts), post):
-                break
-    finally:
-        await stream.aclose()
-    raw = "".join(parts)
-    return finish(raw, post), raw
 
 
 def at_boundary(ctx: FimContext) -> bool:
@@ -220,7 +205,6 @@ class Engine:
             self.reporter.status("off", "disabled")
         else:
             self.reporter.status("idle")
-            self.warm()
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -278,15 +262,7 @@ class Engine:
         if not settings.language_enabled(doc.language_id) or not settings.api_key:
             return None
         line, index = doc.clamp(line, column)
-        ctx = slice_context(
-            doc.text_lines,
-            line,
-            index,
-            settings.max_prefix_chars,
-            settings.max_suffix_chars,
-            doc.language_id,
-            doc.uri,
-        )
+        ctx = context_at(doc, line, index, settings)
         place = _Placer(line, index)
         key = cache_key(settings, ctx.prompt, ctx.suffix)
         if not settings.naive:

@@ -142,6 +142,7 @@ class FimLanguageServer(LanguageServer):
         for problem in problems:
             self.reporter.show_once(problem, problem, error=False)
         self.engine.configure(settings)
+        self.engine.warm()
 
     async def pull_configuration(self) -> None:
         """Ask the client for section `fimLsp` (workspace/configuration), when it can answer."""

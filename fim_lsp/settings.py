@@ -80,52 +80,43 @@ def _valid_url(v: Any) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+Rule = tuple[Callable[[Any], bool], str]
+
+
+def _whole(low: int, high: int, unit: str = "") -> Rule:
+    return (
+        lambda v: _is_int(v) and low <= v <= high,
+        f"must be a whole number{unit} from {low} to {high}",
+    )
+
+
+_BOOL: Rule = (lambda v: isinstance(v, bool), "must be true or false")
+
 # Per field: the check and the reason shown when it fails. Values are converted only after passing.
-_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+_RULES: dict[str, Rule] = {
     "api_key": (lambda v: isinstance(v, str), "must be a string"),
     "endpoint": (_valid_url, "must be an http(s) URL such as https://codestral.mistral.ai"),
     "model": (lambda v: isinstance(v, str) and v.strip() != "", "must be a non-empty string"),
-    "max_tokens": (
-        lambda v: _is_int(v) and 1 <= v <= 8192,
-        "must be a whole number from 1 to 8192",
-    ),
+    "max_tokens": _whole(1, 8192),
     "temperature": (lambda v: _is_number(v) and 0 <= v <= 1.5, "must be a number from 0 to 1.5"),
     "stop": (
         lambda v: isinstance(v, str) or _is_str_list(v),
         "must be a string or a list of strings",
     ),
-    "debounce_ms": (
-        lambda v: _is_int(v) and 0 <= v <= 5000,
-        "must be a whole number from 0 to 5000",
-    ),
-    "adaptive_debounce": (lambda v: isinstance(v, bool), "must be true or false"),
-    "debounce_min_ms": (
-        lambda v: _is_int(v) and 0 <= v <= 5000,
-        "must be a whole number from 0 to 5000",
-    ),
-    "debounce_max_ms": (
-        lambda v: _is_int(v) and 0 <= v <= 5000,
-        "must be a whole number from 0 to 5000",
-    ),
-    "naive": (lambda v: isinstance(v, bool), "must be true or false"),
-    "enable": (lambda v: isinstance(v, bool), "must be true or false"),
+    "debounce_ms": _whole(0, 5000),
+    "adaptive_debounce": _BOOL,
+    "debounce_min_ms": _whole(0, 5000),
+    "debounce_max_ms": _whole(0, 5000),
+    "enable": _BOOL,
     "disabled_languages": (_is_str_list, "must be a list of language ids"),
-    "max_prefix_chars": (
-        lambda v: _is_int(v) and 0 <= v <= 400_000,
-        "must be a whole number from 0 to 400000",
-    ),
-    "max_suffix_chars": (
-        lambda v: _is_int(v) and 0 <= v <= 400_000,
-        "must be a whole number from 0 to 400000",
-    ),
-    "timeout_ms": (
-        lambda v: _is_int(v) and 100 <= v <= 600_000,
-        "must be a whole number of milliseconds from 100 to 600000",
-    ),
+    "max_prefix_chars": _whole(0, 400_000),
+    "max_suffix_chars": _whole(0, 400_000),
+    "timeout_ms": _whole(100, 600_000, " of milliseconds"),
     "completion_items": (
         lambda v: v in COMPLETION_ITEM_MODES,
         'must be "auto", "on" or "off"',
     ),
+    "naive": _BOOL,
 }
 
 WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields(Settings)}

@@ -5,6 +5,10 @@
     python scripts/bench.py --quick         # under a minute (CI / smoke)
     python scripts/bench.py --large         # also the 10 MB vs 10 KB document part
     python scripts/bench.py --json out.json # machine-readable results (+ out.png with matplotlib)
+    python scripts/bench.py --server-src /path/to/checkout   # benchmark another fim_lsp package dir
+
+Runs: fim-lsp as configured (adaptive debounce), the same with a fixed 75 ms debounce (so the
+debounce can be subtracted exactly), and the naive baseline (debounceMs 0, "naive": true).
 """
 
 from __future__ import annotations
@@ -35,16 +39,22 @@ FIXED_OPTIONS: dict[str, Any] = {"debounceMs": 75, "adaptiveDebounce": False}
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=None, help="source files to replay (default 5)")
+    parser.add_argument(
+        "--files", type=int, default=None, help="source files to replay (default 5)"
+    )
     parser.add_argument("--regions", type=int, default=None, help="regions per file (default 4)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--ttft-ms", type=float, default=200.0, help="mock time to first token")
-    parser.add_argument("--token-ms", type=float, default=10.0, help="mock delay per token (~4 chars)")
+    parser.add_argument(
+        "--token-ms", type=float, default=10.0, help="mock delay per token (~4 chars)"
+    )
     parser.add_argument("--quick", action="store_true", help="a small run (under a minute)")
     parser.add_argument("--large", action="store_true", help="also edit a 10 MB document")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline run")
     parser.add_argument(
-        "--no-fixed", action="store_true", help="skip the fixed-debounce run (exact server-added latency)"
+        "--no-fixed",
+        action="store_true",
+        help="skip the fixed-debounce run (exact server-added latency)",
     )
     parser.add_argument("--no-many-docs", action="store_true", help="skip the 200-document part")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
@@ -68,11 +78,17 @@ def git_state() -> str:
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "-C", str(root), "status", "--porcelain", "fim_lsp"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
@@ -129,7 +145,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "git": git_state(),
         }
     }
-    print(f"bench: replaying {result['config']['regions']} regions of {len(cases)} files", flush=True)
+    print(
+        f"bench: replaying {result['config']['regions']} regions of {len(cases)} files", flush=True
+    )
     fim, samples["fim-lsp"] = await run_replay("fim-lsp", dict(FIM_OPTIONS), cases, cfg)
     result["fim_lsp"] = fim
     if not args.no_fixed:

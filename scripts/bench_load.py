@@ -74,7 +74,9 @@ async def edit_document(
         try:
             started = time.monotonic()
             open_document(client, uri, text)
-            first = request_inline(client, uri, types.Position(0, 0), str(uuid.uuid4()), invoked=True)
+            first = request_inline(
+                client, uri, types.Position(0, 0), str(uuid.uuid4()), invoked=True
+            )
             await asyncio.wait_for(first, 60)
             open_s = time.monotonic() - started
             n_lines = text.count("\n")
@@ -117,7 +119,9 @@ async def edit_document(
                         if ok and new:
                             m = new[-1]
                             if m.finished is not None:
-                                latencies.append(done - pending[2] - debounce - (m.finished - m.started))
+                                latencies.append(
+                                    done - pending[2] - debounce - (m.finished - m.started)
+                                )
                                 before_call.append(m.started - pending[2] - debounce)
                         await asyncio.sleep(0.3)
                     else:

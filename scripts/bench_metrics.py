@@ -97,8 +97,10 @@ class RequestRecord:
     @property
     def shown(self) -> bool:
         """The answer reached the editor before the next keystroke (not cancelled first)."""
-        return self.done is not None and self.error is None and (
-            self.cancelled_at is None or self.done <= self.cancelled_at
+        return (
+            self.done is not None
+            and self.error is None
+            and (self.cancelled_at is None or self.done <= self.cancelled_at)
         )
 
     @property
@@ -282,7 +284,9 @@ def summarize_replay(
         "tokens_discarded": tokens_wasted,
         "pauses": len(pauses),
         "pauses_correct": sum(p.correct for p in pauses),
-        "pause_coverage": round(sum(p.correct for p in pauses) / len(pauses), 4) if pauses else None,
+        "pause_coverage": round(sum(p.correct for p in pauses) / len(pauses), 4)
+        if pauses
+        else None,
         "accepted": sum(r.kind == "accept" for r in records),
         "server_cpu_s": round(cpu, 4),
         "cpu_ms_per_keystroke": round(cpu * 1000 / keystrokes, 3) if keystrokes else None,

@@ -107,7 +107,12 @@ def open_document(client: LanguageClient, uri: str, text: str) -> None:
 
 
 def change_document(
-    client: LanguageClient, uri: str, version: int, start: types.Position, end: types.Position, text: str
+    client: LanguageClient,
+    uri: str,
+    version: int,
+    start: types.Position,
+    end: types.Position,
+    text: str,
 ) -> None:
     """An incremental didChange replacing start..end with `text`."""
     client.text_document_did_change(
@@ -642,5 +647,6 @@ async def run_replay(
     summary["server_messages"] = messages
     summary["out_of_time"] = typist.out_of_time()
     summary["warmup_heads"] = getattr(mock, "heads", None)
+    summary["mock_connections"] = mock.connections
     summary["status_notifications"] = len(getattr(client, "fim_statuses", []))
     return summary, samples

@@ -19,6 +19,9 @@ def _get(d: dict[str, Any] | None, *path: str) -> Any:
 def comparisons(fim: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """Ratios baseline / fim-lsp (how many times better fim-lsp is) and coverage side by side."""
     return {
+        "calls_total_baseline_over_fim": _round(
+            ratio(base.get("upstream_calls"), fim.get("upstream_calls"))
+        ),
         "calls_per_keystroke_baseline_over_fim": _round(
             ratio(base.get("calls_per_keystroke"), fim.get("calls_per_keystroke"))
         ),
@@ -26,7 +29,9 @@ def comparisons(fim: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
             ratio(_get(base, "server_added_ms", "p50"), _get(fim, "server_added_ms", "p50"))
         ),
         "debounce_included_p50_baseline_over_fim": _round(
-            ratio(_get(base, "debounce_included_ms", "p50"), _get(fim, "debounce_included_ms", "p50"))
+            ratio(
+                _get(base, "debounce_included_ms", "p50"), _get(fim, "debounce_included_ms", "p50")
+            )
         ),
         "cpu_per_keystroke_baseline_over_fim": _round(
             ratio(base.get("cpu_ms_per_keystroke"), fim.get("cpu_ms_per_keystroke"))

@@ -63,7 +63,7 @@ def test_quick_run_writes_sane_json(tmp_path: Path) -> None:
             "--files",
             "1",
             "--regions",
-            "1",
+            "2",
             "--seed",
             "2",
             "--ttft-ms",
@@ -81,15 +81,18 @@ def test_quick_run_writes_sane_json(tmp_path: Path) -> None:
     assert "PASS" in proc.stdout or "FAIL" in proc.stdout
     result = json.loads(out.read_text())
     fim, base = result["fim_lsp"], result["baseline"]
-    for run in (fim, base):
-        assert run["keystrokes"] > 10
-        assert run["calls_per_keystroke"] > 0
-        assert run["server_added_ms"]["n"] > 0
-        assert 0 <= run["server_added_ms"]["p50"] < 1000
+    for run in (fim, base, result["fim_lsp_fixed_debounce"]):
+        assert run["keystrokes"] > 5
+        assert run["upstream_calls"] > 0 and run["calls_per_keystroke"] > 0
         assert 0 <= run["discarded_share"] <= 1
-        assert run["pauses"] > 0 and 0 <= run["pause_coverage"] <= 1
         assert run["server_cpu_s"] > 0 and run["peak_rss_mb"] > 10
-        assert run["debounce_included_ms"]["n"] > 0
+        assert run["pause_coverage"] is None or 0 <= run["pause_coverage"] <= 1
+        if run["server_added_ms"]["n"]:
+            assert 0 <= run["server_added_ms"]["p50"] < 1000
+    # The baseline types every character (suggestions arrive only in pauses) and sees answers.
+    assert base["keystrokes"] > 10 and base["pauses"] > 0
+    assert base["server_added_ms"]["n"] > 0
+    assert fim["server_added_ms"]["n"] + fim["typed_through_ms"]["n"] > 0
     # Debounce 0 and no cancellation shortcuts: the baseline calls the model more often.
     assert base["upstream_calls"] > fim["upstream_calls"]
     assert result["comparison"]["calls_per_keystroke_baseline_over_fim"] > 1
@@ -97,4 +100,3 @@ def test_quick_run_writes_sane_json(tmp_path: Path) -> None:
     statuses = {row["status"] for row in result["targets"]}
     assert statuses <= {"PASS", "FAIL", "n/a"}
     assert len(result["targets"]) == 11
-    assert result["fim_lsp_fixed_debounce"]["keystrokes"] > 10

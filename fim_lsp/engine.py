@@ -15,7 +15,6 @@ import importlib.util
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,7 +32,7 @@ from .backends import (
 from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through
 from .context import FimContext, slice_context
 from .documents import Document
-from .postprocess import PostContext, Suggestion, postprocess, stream_done
+from .postprocess import PostContext, Suggestion, postprocess, prepare, stream_done
 from .scheduler import Rhythm, Scheduler, Superseded, Ticket
 from .settings import Settings, missing_key_message
 
@@ -49,6 +48,8 @@ _ADOPT_GRACE = 0.2
 _MAX_TYPED = 256
 # Finished suggestions kept per document for typing through.
 _RECENT = 4
+# Characters after which a pause is likely: the end of a statement, clause or argument.
+_PAUSE_AFTER = frozenset(":;,)]}{([=\n")
 # Warm the connection again after this much idle time.
 _WARM_AFTER = 45.0
 
@@ -75,6 +76,7 @@ class Completion:
     start: int
     end: int
     source: str  # "model", "cache" or "typed", for logs and the benchmark
+    debounce_ms: float = 0.0  # the wait applied before the model call, for the benchmark
 
 
 def build_request(settings: Settings, ctx: FimContext) -> FimRequest:
@@ -110,10 +112,9 @@ def context_at(doc: Document, line: int, index: int, settings: Settings) -> FimC
 
 
 def at_boundary(ctx: FimContext) -> bool:
-    """Whether the cursor sits where users pause: line end, or after a non-word character."""
-    line_rest = ctx.suffix.split("\n", 1)[0].strip()
-    last = ctx.prompt[-1:] or "\n"
-    return not line_rest or not (last.isalnum() or last == "_")
+    """Whether the cursor follows a character users often pause after (not inside a word)."""
+    last = ctx.prompt[-1:]
+    return last in _PAUSE_AFTER
 
 
 @dataclass(eq=False)
@@ -160,21 +161,14 @@ def _agrees(typed: str, raw: str) -> bool:
 class Engine:
     """Owns the HTTP client, the cache, the flights, the scheduler and the error policy."""
 
-    def __init__(
-        self,
-        reporter: Reporter,
-        *,
-        http_factory: Callable[[], httpx.AsyncClient] | None = None,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, reporter: Reporter) -> None:
         self.reporter = reporter
         self.settings = Settings()
         self.cache = SuggestionCache()
         self.scheduler = Scheduler()
         self.rhythm = Rhythm()
         self._http: httpx.AsyncClient | None = None
-        self._http_factory = http_factory or default_http_client
-        self._clock = clock
+        self._clock = time.monotonic
         self._recent: dict[str, deque[Shown]] = {}
         self._flights: dict[str, Flight] = {}
         self._blocked_until = 0.0
@@ -210,7 +204,7 @@ class Engine:
     def http(self) -> httpx.AsyncClient:
         """The shared client, made on first use inside the running event loop."""
         if self._http is None:
-            self._http = self._http_factory()
+            self._http = default_http_client()
         return self._http
 
     def warm(self) -> None:
@@ -279,6 +273,7 @@ class Engine:
         if self._paused():
             return None
 
+        arrived = self._clock()
         ticket = self.scheduler.enter(doc.uri)
         version = doc.version
         try:
@@ -297,13 +292,25 @@ class Engine:
                 adaptive=settings.adaptive_debounce and not settings.naive,
                 boundary=at_boundary(ctx),
             )
-            await self.scheduler.debounce(ticket, 0 if invoked else delay)
+            if invoked:
+                delay = 0.0
+            # Time spent waiting on a stream that then went another way counts as waiting.
+            await self.scheduler.debounce(ticket, max(0.0, delay - (self._clock() - arrived)))
             if doc.version != version:
                 # The text moved on and a newer request is on its way: this answer would be stale.
                 return None
             flight = self._launch(doc.uri, key, ctx, settings)
+            log.info(
+                "model call %d for %s after %.0f ms (waited %.0f ms, boundary %s, line rest %r)",
+                self.upstream_calls,
+                doc.uri.rsplit("/", 1)[-1],
+                delay * 1000,
+                (self._clock() - arrived) * 1000,
+                at_boundary(ctx),
+                ctx.suffix.split("\n", 1)[0][:20],
+            )
             _diverged, result = await self._await_flight(ticket, flight, "")
-            return self._answer(result, ctx, flight, place)
+            return self._answer(result, ctx, flight, place, delay)
         except Superseded:
             return None
         finally:
@@ -315,15 +322,16 @@ class Engine:
         ctx: FimContext,
         flight: Flight,
         place: _Placer,
+        debounce: float = 0.0,
     ) -> Completion | None:
         if result is None:
             return None
         if ctx.prompt == flight.ctx.prompt:
-            return place(result, "model")
+            return place(result, "model", debounce)
         rest = type_through(
             Shown(flight.ctx.prompt, flight.ctx.suffix, result), ctx.prompt, ctx.suffix
         )
-        return place(rest, "model")
+        return place(rest, "model", debounce)
 
     def _launch(self, uri: str, key: CacheKey, ctx: FimContext, settings: Settings) -> Flight:
         flight = Flight(uri, key, ctx, PostContext(ctx.prompt, ctx.suffix, ctx.language_id))
@@ -344,6 +352,7 @@ class Engine:
             build_request(settings, flight.ctx),
             host=settings.host,
             timeout=settings.timeout_ms / 1000,
+            opened=lambda: prepare(flight.post),
         )
         try:
             async for delta in stream:
@@ -482,12 +491,13 @@ class _Placer:
     line: int
     index: int
 
-    def __call__(self, suggestion: Suggestion | None, source: str) -> Completion | None:
+    def __call__(
+        self, suggestion: Suggestion | None, source: str, debounce: float = 0.0
+    ) -> Completion | None:
         if suggestion is None:
             return None
-        return Completion(
-            suggestion.text, self.line, self.index, self.index + suggestion.replace, source
-        )
+        end = self.index + suggestion.replace
+        return Completion(suggestion.text, self.line, self.index, end, source, debounce * 1000)
 
 
 def default_http_client() -> httpx.AsyncClient:

@@ -20,6 +20,16 @@ def completion_range(doc: Document, completion: Completion) -> types.Range:
     )
 
 
+def _accept_arguments(doc: Document, completion: Completion) -> dict[str, object]:
+    """What the accept command reports back: where, from what source, after what wait."""
+    return {
+        "uri": doc.uri,
+        "line": completion.line,
+        "source": completion.source,
+        "debounceMs": round(completion.debounce_ms, 1),
+    }
+
+
 def inline_items(doc: Document, completion: Completion | None) -> types.InlineCompletionList:
     """The `textDocument/inlineCompletion` answer."""
     if completion is None:
@@ -30,7 +40,7 @@ def inline_items(doc: Document, completion: Completion | None) -> types.InlineCo
         command=types.Command(
             title="fim-lsp: accepted",
             command=ACCEPT_COMMAND,
-            arguments=[{"uri": doc.uri, "line": completion.line, "source": completion.source}],
+            arguments=[_accept_arguments(doc, completion)],
         ),
     )
     return types.InlineCompletionList(items=[item])
@@ -79,7 +89,7 @@ def completion_items(
         command=types.Command(
             title="fim-lsp: accepted",
             command=ACCEPT_COMMAND,
-            arguments=[{"uri": doc.uri, "line": completion.line, "source": completion.source}],
+            arguments=[_accept_arguments(doc, completion)],
         ),
     )
     # Incomplete: typing on must ask again, since the suggestion follows the text.

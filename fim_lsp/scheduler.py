@@ -116,8 +116,10 @@ class Rhythm:
             return min(max(fixed, low), high)
         gaps = sorted(self._gaps)
         typical = gaps[len(gaps) // 2]
-        spread = gaps[min(len(gaps) - 1, int(len(gaps) * 0.9))]
-        wait = (1.1 * typical if boundary else max(1.5 * typical, spread)) + 0.005
-        if self._latency is not None:
-            wait -= min(0.25 * self._latency, 0.3 * wait)
+        # Just past a typical gap: later than that, the user has most likely paused. Mid-word a
+        # pause is less likely, so the wait is longer there.
+        wait = (1.0 if boundary else 1.15) * typical + 0.005
+        if self._latency is not None and self._latency > 4 * typical:
+            # A model much slower than the typing: its latency already hides a false start.
+            wait -= min(0.1 * self._latency, 0.25 * wait)
         return min(max(wait, low), high)

@@ -399,8 +399,8 @@ class MockCodestral:
         finally:
             if not eof.done():
                 eof.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await eof
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await eof
             if record.finished is None:
                 record.finished = time.monotonic()
 

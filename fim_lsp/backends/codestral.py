@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ from .errors import (
 from .sse import SSEDecoder
 
 FIM_PATH = "/v1/fim/completions"
+# How long to wait for [DONE] after finish_reason before giving up on reusing the connection.
+_DRAIN_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,7 @@ async def stream_fim(
     *,
     host: str,
     timeout: float,
+    opened: Callable[[], None] | None = None,
 ) -> AsyncGenerator[str, None]:
     """POST one FIM request and yield the content deltas as they stream in.
 
@@ -169,23 +173,42 @@ async def stream_fim(
     try:
         if response.status_code != 200:
             raise await status_error(response, host)
+        if opened is not None:
+            # The model is thinking: a good moment for work the answer will need.
+            opened()
         decoder = SSEDecoder()
+        chunks = response.aiter_bytes()
+        # After finish_reason, the last content is held back until the body has been read to its
+        # end: only a response read to the end leaves its connection in the pool.
+        held: list[str] = []
+        ended = False
         try:
-            async for chunk in response.aiter_bytes():
+            while True:
+                try:
+                    if held or ended:
+                        chunk = await asyncio.wait_for(chunks.__anext__(), _DRAIN_SECONDS)
+                    else:
+                        chunk = await chunks.__anext__()
+                except (StopAsyncIteration, asyncio.TimeoutError):
+                    break
                 for data in decoder.feed(chunk):
-                    content, _finish, done = parse_event(data)
+                    content, finish, done = parse_event(data)
                     if done:
-                        return
-                    if content:
+                        ended = True
+                    elif held or finish is not None:
+                        held.append(content)
+                    elif content:
                         yield content
                 if time.monotonic() > deadline:
                     raise APITimeoutError(f"{host} did not finish within {timeout:g} s")
-            for data in decoder.close():
+            for data in [] if ended else decoder.close():
                 content, _finish, done = parse_event(data)
                 if done:
-                    return
-                if content:
-                    yield content
+                    break
+                held.append(content)
+            for text in held:
+                if text:
+                    yield text
         except httpx.TimeoutException as err:
             raise APITimeoutError(f"{host} stopped answering for {timeout:g} s") from err
         except httpx.HTTPError as err:

@@ -29,7 +29,7 @@ from .mode import single_line
 # Kept for callers of the first version of this module.
 CLOSERS = set(rest.CLOSER_CHARS)
 
-__all__ = ["CLOSERS", "PostContext", "Suggestion", "postprocess", "stream_done"]
+__all__ = ["CLOSERS", "PostContext", "Suggestion", "postprocess", "prepare", "stream_done"]
 
 
 def _cut(lines: list[str], view: View) -> int | None:
@@ -46,6 +46,11 @@ def _cut(lines: list[str], view: View) -> int | None:
     while end > 1 and not lines[end - 1].strip():
         end -= 1
     return end
+
+
+def prepare(ctx: PostContext) -> None:
+    """Analyse the context ahead of time (a few ms), e.g. while the model thinks."""
+    view_of(ctx)
 
 
 def stream_done(text: str, ctx: PostContext) -> bool:

@@ -43,8 +43,8 @@ def test_rhythm_starts_from_the_setting_then_follows_the_typing() -> None:
     # A pause is not a typing gap.
     rhythm.keystroke("doc", now + 5)
     assert rhythm.delay(boundary=False, **kwargs) == mid_word
-    # A slow model shortens the wait.
-    rhythm.model_latency(0.4)
+    # A model much slower than the typing shortens the wait.
+    rhythm.model_latency(1.0)
     assert rhythm.delay(boundary=False, **kwargs) < mid_word
     # Bounds and the fixed mode.
     assert rhythm.delay(boundary=False, fixed=0.075, low=0.2, high=0.3, adaptive=True) >= 0.2

@@ -51,6 +51,10 @@ def setup_logging(verbose: int, log_file: str | None) -> None:
     # pygls and httpx are chatty at INFO; their details matter only when debugging.
     for name in ("pygls", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 2 else logging.WARNING)
+    # A cancel that arrives after its answer was sent is a normal race, not worth a warning.
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(
+        lambda record: not record.getMessage().startswith("Cancel notification for unknown")
+    )
 
 
 def parse_position(spec: str) -> tuple[Path, int, int]:

@@ -118,7 +118,7 @@ class Rhythm:
         typical = gaps[len(gaps) // 2]
         # Just past a typical gap: later than that, the user has most likely paused. Mid-word a
         # pause is less likely, so the wait is longer there.
-        wait = (1.0 if boundary else 1.15) * typical + 0.005
+        wait = (0.9 if boundary else 1.12) * typical + 0.005
         if self._latency is not None and self._latency > 4 * typical:
             # A model much slower than the typing: its latency already hides a false start.
             wait -= min(0.1 * self._latency, 0.25 * wait)

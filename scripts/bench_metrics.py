@@ -239,6 +239,17 @@ def summarize_replay(
         n = records.index(rec)
         if n in answered_by:
             own = model_time(mock_requests[answered_by[n]]) or 0.0
+        elif rec.source == "model":
+            # A stream started before this keystroke answered it: the model's own time is the
+            # part of that stream that fell inside this request's wait.
+            own = max(
+                (
+                    min(m.finished, rec.done) - max(m.started, rec.sent)
+                    for m in mock_requests
+                    if m.finished is not None and m.started <= rec.done and m.finished >= rec.sent
+                ),
+                default=0.0,
+            )
         debounce_included.append(rec.done - rec.sent - own)
 
     calls = len(mock_requests)

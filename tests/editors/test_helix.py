@@ -20,6 +20,8 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from fim_lsp.settings import WIRE_NAMES
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pytest itself depends on tomli before 3.11
@@ -50,22 +52,8 @@ HELIX_DEFAULT_SERVERS = {
     "php": ["intelephense"],
 }
 
-# Settings the server knows (docs/interfaces.md).
-KNOWN_SETTINGS = {
-    "apiKey",
-    "endpoint",
-    "model",
-    "maxTokens",
-    "temperature",
-    "stop",
-    "debounceMs",
-    "enable",
-    "disabledLanguages",
-    "maxPrefixChars",
-    "maxSuffixChars",
-    "timeoutMs",
-    "completionItems",
-}
+# Settings the server knows.
+KNOWN_SETTINGS = set(WIRE_NAMES)
 
 
 def _snippet() -> dict[str, Any]:

@@ -1,7 +1,7 @@
 // Everything the extension decides without an editor: settings -> what the server gets, which
 // environment carries the API key, what the status bar shows. Unit-tested with `node --test`.
 
-/** Settings sent to the server, camelCase as on the wire (see docs/interfaces.md). */
+/** Settings sent to the server, camelCase as on the wire (see the settings table in the top README). */
 export interface ServerSettings {
   enable: boolean;
   disabledLanguages: string[];
@@ -11,6 +11,9 @@ export interface ServerSettings {
   temperature: number;
   stop: string[];
   debounceMs: number;
+  adaptiveDebounce: boolean;
+  debounceMinMs: number;
+  debounceMaxMs: number;
   maxPrefixChars: number;
   maxSuffixChars: number;
   timeoutMs: number;
@@ -32,6 +35,9 @@ const DEFAULTS: Omit<ServerSettings, "endpoint"> = {
   temperature: 0,
   stop: [],
   debounceMs: 75,
+  adaptiveDebounce: true,
+  debounceMinMs: 30,
+  debounceMaxMs: 300,
   maxPrefixChars: 6000,
   maxSuffixChars: 2000,
   timeoutMs: 10000,
@@ -67,6 +73,12 @@ export function serverSettings(get: SettingGetter): ServerSettings {
         : DEFAULTS.temperature,
     stop: strings(get("stop")),
     debounceMs: int(get("debounceMs"), DEFAULTS.debounceMs, 0),
+    adaptiveDebounce:
+      typeof get("adaptiveDebounce") === "boolean"
+        ? (get("adaptiveDebounce") as boolean)
+        : DEFAULTS.adaptiveDebounce,
+    debounceMinMs: int(get("debounceMinMs"), DEFAULTS.debounceMinMs, 0),
+    debounceMaxMs: int(get("debounceMaxMs"), DEFAULTS.debounceMaxMs, 0),
     maxPrefixChars: int(get("maxPrefixChars"), DEFAULTS.maxPrefixChars, 0),
     maxSuffixChars: int(get("maxSuffixChars"), DEFAULTS.maxSuffixChars, 0),
     timeoutMs: int(get("timeoutMs"), DEFAULTS.timeoutMs, 1),

@@ -22,6 +22,9 @@ describe("serverSettings", () => {
       temperature: 0,
       stop: [],
       debounceMs: 75,
+      adaptiveDebounce: true,
+      debounceMinMs: 30,
+      debounceMaxMs: 300,
       maxPrefixChars: 6000,
       maxSuffixChars: 2000,
       timeoutMs: 10000,
@@ -39,6 +42,7 @@ describe("serverSettings", () => {
         temperature: 0.2,
         stop: ["\n\n"],
         debounceMs: 0,
+        adaptiveDebounce: false,
         maxPrefixChars: 100,
         maxSuffixChars: 50,
         timeoutMs: 500,
@@ -52,6 +56,7 @@ describe("serverSettings", () => {
     assert.equal(s.temperature, 0.2);
     assert.deepEqual(s.stop, ["\n\n"]);
     assert.equal(s.debounceMs, 0);
+    assert.equal(s.adaptiveDebounce, false);
     assert.equal(s.maxPrefixChars, 100);
     assert.equal(s.maxSuffixChars, 50);
     assert.equal(s.timeoutMs, 500);

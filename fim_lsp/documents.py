@@ -17,6 +17,14 @@ UTF32 = "utf-32"
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
+def encoding_name(kind: object) -> str:
+    """An LSP position encoding (enum member or string) as "utf-8", "utf-16" or "utf-32"."""
+    name = str(getattr(kind, "value", kind) or UTF16).lower()
+    if name not in (UTF8, UTF16, UTF32):
+        raise ValueError(f"unknown position encoding {kind!r}")
+    return name
+
+
 def split_lines(text: str) -> list[str]:
     """Split into lines that keep their terminator; the last item has none (possibly empty)."""
     lines: list[str] = []

@@ -16,7 +16,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__
-from .documents import UTF16, DocumentStore
+from .documents import UTF16, DocumentStore, encoding_name
 from .engine import Engine
 from .items import ACCEPT_COMMAND, completion_items, inline_items
 from .settings import SECTION, parse_settings, unwrap
@@ -171,7 +171,8 @@ server = FimLanguageServer()
 def initialize(ls: FimLanguageServer, params: types.InitializeParams) -> None:
     """Read the client's abilities and initialization options."""
     caps = params.capabilities
-    ls.encoding = str(ls.workspace.position_encoding or UTF16)
+    # The enum's value ("utf-16"), not its str(), which is "PositionEncodingKind.Utf16".
+    ls.encoding = encoding_name(ls.workspace.position_encoding)
     ls.inline_supported = bool(caps.text_document and caps.text_document.inline_completion)
     ls.config_pull_supported = bool(caps.workspace and caps.workspace.configuration)
     item_caps = caps.text_document and caps.text_document.completion

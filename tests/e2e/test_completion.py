@@ -345,7 +345,7 @@ async def test_utf8_position_encoding_with_emoji(start_server, mock):
     )
     client = await start_server({"endpoint": mock.url, "debounceMs": 0}, capabilities=caps)
     assert client.initialize_result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
-    text = 's = "😀é" + x\n'
+    text = 's = "😀é" + x  # tail\n'
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             types.TextDocumentItem(uri="file:///tmp/e.py", language_id="python", version=1, text=text)
@@ -362,6 +362,7 @@ async def test_utf8_position_encoding_with_emoji(start_server, mock):
         )
     )
     assert mock.requests[0].body["prompt"] == 's = "😀é" + x'
+    assert mock.requests[0].body["suffix"] == "  # tail\n"
     [item] = result.items
     assert item.range.start == types.Position(0, col)
 

@@ -12,10 +12,21 @@ from fim_lsp.documents import (
     UTF32,
     Document,
     column_to_index,
+    encoding_name,
     index_to_column,
     line_body,
     split_lines,
 )
+
+
+def test_encoding_names_from_enum_members_and_strings() -> None:
+    from lsprotocol.types import PositionEncodingKind
+
+    assert encoding_name(PositionEncodingKind.Utf16) == UTF16
+    assert encoding_name("utf-8") == UTF8
+    assert encoding_name(None) == UTF16
+    with pytest.raises(ValueError):
+        encoding_name("latin-1")
 
 
 def test_split_lines_only_on_lsp_terminators() -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .redaction import RedactingFilter, add_secret
 
 log = logging.getLogger("fim_lsp")
 
@@ -45,6 +46,9 @@ def setup_logging(verbose: int, log_file: str | None) -> None:
         else logging.StreamHandler(sys.stderr)
     )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    for name in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY"):
+        add_secret(os.environ.get(name, ""))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -285,12 +285,13 @@ class Engine:
                     if not diverged:
                         return self._answer(result, ctx, flight, place)
             self._drop_flight(doc.uri)
+            boundary = at_boundary(ctx)
             delay = self.rhythm.delay(
                 fixed=settings.debounce_ms / 1000,
                 low=settings.debounce_min_ms / 1000,
                 high=settings.debounce_max_ms / 1000,
                 adaptive=settings.adaptive_debounce and not settings.naive,
-                boundary=at_boundary(ctx),
+                boundary=boundary,
             )
             if invoked:
                 delay = 0.0
@@ -301,14 +302,14 @@ class Engine:
                 return None
             flight = self._launch(doc.uri, key, ctx, settings)
             log.info(
-                "model call %d for %s after %.0f ms (waited %.0f ms, boundary %s, line rest %r)",
+                "model call %d for %s: debounce %.0f ms, waited %.0f ms, after punctuation %s",
                 self.upstream_calls,
-                doc.uri.rsplit("/", 1)[-1],
+                doc.uri,
                 delay * 1000,
                 (self._clock() - arrived) * 1000,
-                at_boundary(ctx),
-                ctx.suffix.split("\n", 1)[0][:20],
+                boundary,
             )
+            log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
             _diverged, result = await self._await_flight(ticket, flight, "")
             return self._answer(result, ctx, flight, place, delay)
         except Superseded:

@@ -19,6 +19,7 @@ from . import __version__
 from .documents import UTF16, DocumentStore, encoding_name
 from .engine import Engine
 from .items import ACCEPT_COMMAND, completion_items, inline_items
+from .redaction import add_secret
 from .settings import SECTION, parse_settings, unwrap
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class FimLanguageServer(LanguageServer):
     def apply_settings(self) -> None:
         """Merge the settings layers, tell the user about invalid values, hand them to the engine."""
         settings, problems = parse_settings({**self.init_options, **self.client_config})
+        add_secret(settings.api_key)
         if settings != self.engine.settings:
             self.reporter.reset()
         for problem in problems:

@@ -119,3 +119,53 @@ def test_tcp_transport(mock: MockCodestral) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_api_key_never_reaches_the_log_even_at_debug(tmp_path: Path, mock: MockCodestral) -> None:
+    """pygls logs whole messages at debug level, initializationOptions included."""
+    mock.responder = lambda body: Reply(text="a + b")
+    log_file = tmp_path / "server.log"
+    secret = "sk-setting-0123456789"
+    init = {"capabilities": {}, "initializationOptions": {"endpoint": mock.url, "apiKey": secret}}
+    uri = "file:///tmp/k.py"
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = \n"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "textDocument/inlineCompletion",
+            "params": {
+                "textDocument": {"uri": uri},
+                "position": {"line": 0, "character": 4},
+                "context": {"triggerKind": 1},
+            },
+        },
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fim_lsp", "-vv", "--log-file", str(log_file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=server_env(CODESTRAL_API_KEY=API_KEY),
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"".join(_frame(m) for m in messages))
+    proc.stdin.flush()
+    assert mock.wait_for_requests(1, timeout=10)
+    assert mock.wait_for(lambda: mock.requests[0].completed, 5)
+    time.sleep(0.3)
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}))
+    proc.stdin.write(_frame({"jsonrpc": "2.0", "method": "exit"}))
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=10)
+    assert mock.requests[0].headers["authorization"] == f"Bearer {secret}"
+    text = log_file.read_text()
+    assert "inlineCompletion" in text  # debug logging really was on
+    for leak in (secret, API_KEY):
+        assert leak not in text and leak.encode() not in out + err

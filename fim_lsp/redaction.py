@@ -7,9 +7,7 @@ import re
 
 _secrets: set[str] = set()
 # An apiKey field in any message (logged before its value is known), and Authorization headers.
-_PATTERNS = re.compile(
-    r"""((?:apiKey|api_key)['"]?\s*[:=]\s*['"])[^'"]*|(Bearer\s+)[^\s'",}]+"""
-)
+_PATTERNS = re.compile(r"""((?:apiKey|api_key)['"]?\s*[:=]\s*['"])[^'"]*|(Bearer\s+)[^\s'",}]+""")
 
 
 def add_secret(value: str) -> None:

@@ -26,10 +26,7 @@ from ._view import View, view_of
 from .blank import is_empty
 from .mode import single_line
 
-# Kept for callers of the first version of this module.
-CLOSERS = set(rest.CLOSER_CHARS)
-
-__all__ = ["CLOSERS", "PostContext", "Suggestion", "postprocess", "prepare", "stream_done"]
+__all__ = ["PostContext", "Suggestion", "postprocess", "prepare", "stream_done"]
 
 
 def _cut(lines: list[str], view: View) -> int | None:

@@ -31,12 +31,10 @@ def slice_context(
     only when it alone is longer. Cost grows with the budget, never with the document.
     """
     current = lines[line]
-    body_end = len(current.rstrip("\r\n"))
-    index = max(0, min(index, body_end))
-
-    head = current[:index]
-    if len(head) > max_prefix:
-        head = head[len(head) - max_prefix :] if max_prefix else ""
+    ending = 2 if current.endswith("\r\n") else 1 if current.endswith(("\n", "\r")) else 0
+    index = max(0, min(index, len(current) - ending))
+    # Slice only the budget: a minified file can be one line of megabytes.
+    head = current[max(0, index - max_prefix) : index] if max_prefix else ""
     before = [head]
     used = len(head)
     i = line - 1
@@ -46,9 +44,7 @@ def slice_context(
         i -= 1
     before.reverse()
 
-    tail = current[index:]
-    if len(tail) > max_suffix:
-        tail = tail[:max_suffix]
+    tail = current[index : index + max_suffix]
     after = [tail]
     used = len(tail)
     j = line + 1

@@ -48,13 +48,6 @@ class SuggestionCache:
         """Remember a finished answer."""
         self._entries[key] = suggestion
 
-    def clear(self) -> None:
-        """Forget everything (settings changed)."""
-        self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 @dataclass(frozen=True)
 class Shown:
@@ -65,35 +58,41 @@ class Shown:
     suggestion: Suggestion
 
 
+def typed_since(old: str, new: str, limit: int) -> str | None:
+    """The text typed after prompt `old` to reach prompt `new` (at most `limit` characters).
+
+    The windows may start at different lines (the budget moves with the cursor), so when `new`
+    does not simply extend `old` the two are aligned at their ends. None when they don't align.
+    """
+    if new.startswith(old):
+        return new[len(old) :] if len(new) - len(old) <= limit else None
+    for typed_len in range(min(len(new), limit) + 1):
+        end = len(new) - typed_len
+        if end and new.endswith(old[max(0, len(old) - end) :], 0, end):
+            return new[end:]
+    return None
+
+
 def type_through(shown: Shown, prompt: str, suffix: str) -> Suggestion | None:
     """What is left of `shown` after the user typed its first characters; None if they diverged.
 
-    The windows before and after may start at different lines (the budget moves with the
-    cursor), so they are compared at their ends. An editor may auto-close a bracket the user
-    types into the suggestion; that bracket then stands after the cursor, and the remaining
-    suggestion's range covers it.
+    An editor may auto-close a bracket the user types into the suggestion; that bracket then
+    stands after the cursor, and the remaining suggestion's range covers it.
     """
     text = shown.suggestion.text
-    old = shown.prompt
     extra = len(suffix) - len(shown.suffix)
     if extra < 0 or not suffix.endswith(shown.suffix):
         return None
     inserted = suffix[:extra]
     if any(c not in _AUTO_CLOSED for c in inserted):
         return None
-    for typed_len in range(1, min(len(text), len(prompt)) + 1):
-        if not prompt.endswith(text[:typed_len]):
-            continue
-        end = len(prompt) - typed_len
-        if old and end == 0:
-            continue
-        if not prompt.endswith(old if len(old) <= end else old[len(old) - end :], 0, end):
-            continue
-        rest = text[typed_len:]
-        first_line = rest.split("\n", 1)[0].rstrip("\r")
-        if inserted and not first_line.rstrip().endswith(inserted):
-            return None
-        if not rest.strip():
-            return None
-        return Suggestion(rest, shown.suggestion.replace + len(inserted))
-    return None
+    typed = typed_since(shown.prompt, prompt, len(text))
+    if not typed or not text.startswith(typed):
+        return None
+    rest = text[len(typed) :]
+    first_line = rest.split("\n", 1)[0].rstrip("\r")
+    if inserted and not first_line.rstrip().endswith(inserted):
+        return None
+    if not rest.strip():
+        return None
+    return Suggestion(rest, shown.suggestion.replace + len(inserted))

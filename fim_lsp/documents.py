@@ -7,7 +7,7 @@ the line list and never rebuilds the whole text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 UTF8 = "utf-8"
 UTF16 = "utf-16"
@@ -90,7 +90,6 @@ class Document:
     version: int = 0
     language_id: str = ""
     encoding: str = UTF16
-    _eol: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_text(
@@ -103,19 +102,6 @@ class Document:
     def text(self) -> str:
         """The whole text (costs a join: not for the keystroke path)."""
         return "".join(self.text_lines)
-
-    @property
-    def eol(self) -> str:
-        """The document's line ending, taken from its first terminated line."""
-        if self._eol is None:
-            self._eol = "\n"
-            for line in self.text_lines[:1000]:
-                if line.endswith("\r\n"):
-                    self._eol = "\r\n"
-                    break
-                if line.endswith("\n"):
-                    break
-        return self._eol
 
     def line(self, number: int) -> str:
         """The text of line `number` without its terminator ('' past the end)."""
@@ -140,7 +126,6 @@ class Document:
         """Apply a full-content change."""
         self.text_lines = split_lines(text)
         self.version = version
-        self._eol = None
 
     def apply_edit(
         self, start: tuple[int, int], end: tuple[int, int], new_text: str, version: int
@@ -168,8 +153,6 @@ class Document:
             pieces.pop()
         lines[lo:hi] = pieces
         self.version = version
-        if sl < 1000:
-            self._eol = None
 
 
 class DocumentStore:
@@ -191,6 +174,3 @@ class DocumentStore:
     def close(self, uri: str) -> None:
         """Forget a closed document."""
         self._docs.pop(uri, None)
-
-    def __len__(self) -> int:
-        return len(self._docs)

@@ -29,7 +29,7 @@ from .backends import (
     RequestRejectedError,
     stream_fim,
 )
-from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through
+from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through, typed_since
 from .context import FimContext, slice_context
 from .documents import Document
 from .postprocess import PostContext, Suggestion, postprocess, prepare, stream_done
@@ -125,31 +125,18 @@ class Flight:
     key: CacheKey
     ctx: FimContext
     post: PostContext
-    parts: list[str] = field(default_factory=list)
+    raw: str = ""  # the text streamed so far
     interest: int = 0
     progress: asyncio.Event = field(default_factory=asyncio.Event)
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[Suggestion | None] | None = None
     grace: asyncio.TimerHandle | None = None
 
-    @property
-    def raw(self) -> str:
-        """The text streamed so far."""
-        return "".join(self.parts)
-
     def typed_extension(self, ctx: FimContext) -> str | None:
         """The characters typed since this flight's prompt, if `ctx` continues it; else None."""
         if ctx.suffix != self.ctx.suffix:
             return None
-        old, new = self.ctx.prompt, ctx.prompt
-        if new.startswith(old):
-            return new[len(old) :]
-        # The budget may have moved the window's start: align the two prompts at their ends.
-        for typed_len in range(min(len(new), _MAX_TYPED) + 1):
-            end = len(new) - typed_len
-            if end and new.endswith(old[max(0, len(old) - end) :], 0, end):
-                return new[end:]
-        return None
+        return typed_since(self.ctx.prompt, ctx.prompt, _MAX_TYPED)
 
 
 def _agrees(typed: str, raw: str) -> bool:
@@ -357,9 +344,9 @@ class Engine:
         )
         try:
             async for delta in stream:
-                if not flight.parts:
+                if not flight.raw:
                     self.rhythm.model_latency(self._clock() - started)
-                flight.parts.append(delta)
+                flight.raw += delta
                 flight.progress.set()
                 if not settings.naive and stream_done(flight.raw, flight.post):
                     break

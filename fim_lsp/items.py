@@ -11,23 +11,28 @@ ACCEPT_COMMAND = "fimLsp.accepted"
 _LABEL_WIDTH = 60
 
 
-def completion_range(doc: Document, completion: Completion) -> types.Range:
-    """The range the suggestion replaces: from the cursor to the end of what it covers on the line."""
-    line = completion.line
+def _range(doc: Document, line: int, start: int, end: int) -> types.Range:
+    """A range on one line, from code-point indexes to the client's columns."""
     return types.Range(
-        start=types.Position(line=line, character=doc.column(line, completion.start)),
-        end=types.Position(line=line, character=doc.column(line, completion.end)),
+        start=types.Position(line=line, character=doc.column(line, start)),
+        end=types.Position(line=line, character=doc.column(line, end)),
     )
 
 
-def _accept_arguments(doc: Document, completion: Completion) -> dict[str, object]:
-    """What the accept command reports back: where, from what source, after what wait."""
-    return {
-        "uri": doc.uri,
-        "line": completion.line,
-        "source": completion.source,
-        "debounceMs": round(completion.debounce_ms, 1),
-    }
+def _accept_command(doc: Document, completion: Completion) -> types.Command:
+    """Run by the client on accept: reports where, from what source, after what wait."""
+    return types.Command(
+        title="fim-lsp: accepted",
+        command=ACCEPT_COMMAND,
+        arguments=[
+            {
+                "uri": doc.uri,
+                "line": completion.line,
+                "source": completion.source,
+                "debounceMs": round(completion.debounce_ms, 1),
+            }
+        ],
+    )
 
 
 def inline_items(doc: Document, completion: Completion | None) -> types.InlineCompletionList:
@@ -36,12 +41,9 @@ def inline_items(doc: Document, completion: Completion | None) -> types.InlineCo
         return types.InlineCompletionList(items=[])
     item = types.InlineCompletionItem(
         insert_text=completion.text,
-        range=completion_range(doc, completion),
-        command=types.Command(
-            title="fim-lsp: accepted",
-            command=ACCEPT_COMMAND,
-            arguments=[_accept_arguments(doc, completion)],
-        ),
+        # From the cursor to the end of what it replaces on the line (auto-closed brackets).
+        range=_range(doc, completion.line, completion.start, completion.end),
+        command=_accept_command(doc, completion),
     )
     return types.InlineCompletionList(items=[item])
 
@@ -63,10 +65,6 @@ def completion_items(
         word_start -= 1
     word = body[word_start : completion.start]
     text = word + completion.text
-    edit_range = completion_range(doc, completion)
-    edit_range.start = types.Position(
-        line=completion.line, character=doc.column(completion.line, word_start)
-    )
     first = text.lstrip().split("\n", 1)[0].rstrip("\r")
     label = first if len(first) <= _LABEL_WIDTH else first[: _LABEL_WIDTH - 1] + "…"
     multiline = "\n" in text
@@ -85,12 +83,10 @@ def completion_items(
         filter_text=text,
         preselect=True,
         insert_text_format=types.InsertTextFormat.PlainText,
-        text_edit=types.TextEdit(range=edit_range, new_text=text),
-        command=types.Command(
-            title="fim-lsp: accepted",
-            command=ACCEPT_COMMAND,
-            arguments=[_accept_arguments(doc, completion)],
+        text_edit=types.TextEdit(
+            range=_range(doc, completion.line, word_start, completion.end), new_text=text
         ),
+        command=_accept_command(doc, completion),
     )
     # Incomplete: typing on must ask again, since the suggestion follows the text.
     return types.CompletionList(is_incomplete=True, items=[item])

@@ -92,10 +92,8 @@ def test_random_incremental_edits_match_a_string_model(encoding: str) -> None:
 
 def test_crlf_document_keeps_its_line_ending() -> None:
     doc = Document.from_text("file:///x", "a\r\nb\r\n")
-    assert doc.eol == "\r\n"
     doc.apply_edit((1, 1), (1, 1), "\r\nc", 2)
     assert doc.text == "a\r\nb\r\nc\r\n"
-    assert Document.from_text("file:///y", "a\nb").eol == "\n"
 
 
 def test_positions_past_the_end_are_clamped() -> None:

@@ -168,10 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(complete_once(args.position, args.settings))
 
     from .server import server
+    from .transport import start_stdio
 
     log.info("fim-lsp %s starting (pid %d)", __version__, os.getpid())
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:
-        server.start_io()
+        start_stdio(server)
     return 0

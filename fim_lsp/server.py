@@ -6,6 +6,7 @@ without inline completion (Helix, Eglot), as a `textDocument/completion` item.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Generator
 from typing import Any
@@ -25,6 +26,10 @@ from .settings import SECTION, parse_settings, unwrap
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "fimLsp/status"
+# A status change is sent this long after it happens, and only the last of a burst: a status bar
+# needs no millisecond precision, and a notification written between a request and its answer
+# would delay the answer.
+STATUS_DELAY = 0.05
 
 
 class FimProtocol(LanguageServerProtocol):
@@ -82,6 +87,8 @@ class LspReporter:
         self._server = server
         self._shown: set[str] = set()
         self._status: tuple[str, str] | None = None
+        self._wanted: tuple[str, str] | None = None
+        self._flush: asyncio.TimerHandle | None = None
 
     def reset(self) -> None:
         """Settings changed: the same problem may be told again."""
@@ -107,10 +114,24 @@ class LspReporter:
         self._server.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def status(self, state: str, message: str = "") -> None:
-        """A `fimLsp/status` notification when the state changes."""
-        if self._status == (state, message):
+        """A `fimLsp/status` notification when the state changes (sent a moment later)."""
+        self._wanted = (state, message)
+        if self._flush is not None:
             return
-        self._status = (state, message)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._send_status()
+            return
+        self._flush = loop.call_later(STATUS_DELAY, self._send_status)
+
+    def _send_status(self) -> None:
+        self._flush = None
+        wanted = self._wanted
+        if wanted is None or wanted == self._status:
+            return
+        self._status = wanted
+        state, message = wanted
         self._server.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
 
 

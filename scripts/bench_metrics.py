@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import bisect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench_oracle import MockCall
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -83,11 +86,9 @@ class RequestRecord:
     region: str
     cursor: int
     sent: float
-    mock_count_before: int
     kind: str = "key"  # "key" or "accept"
     done: float | None = None
     cancelled_at: float | None = None
-    mock_count_after: int | None = None
     items: list[Any] = field(default_factory=list)
     source: str | None = None
     error: str | None = None
@@ -103,11 +104,6 @@ class RequestRecord:
             and (self.cancelled_at is None or self.done <= self.cancelled_at)
         )
 
-    @property
-    def made_call(self) -> bool:
-        """The mock saw a new request while this one was open."""
-        return self.mock_count_after is not None and self.mock_count_after > self.mock_count_before
-
 
 @dataclass
 class PauseRecord:
@@ -118,20 +114,10 @@ class PauseRecord:
     length: float
 
 
-@dataclass
-class MockInfo:
-    """What the oracle knew about one model request: where its cursor was, its answer."""
-
-    region: str
-    cursor: int
-    wrong: bool
-
-
 def summarize_replay(
     records: list[RequestRecord],
     pauses: list[PauseRecord],
-    mock_requests: list[Any],
-    mock_info: dict[int, MockInfo],
+    mock_requests: list[MockCall],
     *,
     keystrokes: int,
     debounce: float,
@@ -140,16 +126,27 @@ def summarize_replay(
     wall: float,
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """The metrics of one replay run, and the raw latency samples (seconds) for a histogram."""
-    info_of = [mock_info.get(id(m.body)) for m in mock_requests]
+    info_of = [m.info for m in mock_requests]
+    starts = [m.started for m in mock_requests]
 
-    def model_time(m: Any) -> float | None:
+    def model_time(m: MockCall) -> float | None:
         return None if m.finished is None else m.finished - m.started
+
+    def first_call_after(t: float) -> int:
+        """Index of the first upstream call that started at or after t (calls are in order)."""
+        return bisect.bisect_left(starts, t)
+
+    def made_call(rec: RequestRecord) -> bool:
+        """The mock saw a new request while `rec` was open."""
+        assert rec.done is not None
+        i = first_call_after(rec.sent)
+        return i < len(starts) and starts[i] <= rec.done
 
     def exact_match(rec: RequestRecord) -> int | None:
         """The mock request that answered `rec`: same cursor, started while it was open."""
         assert rec.done is not None
         best = None
-        for i in range(rec.mock_count_before, len(mock_requests)):
+        for i in range(first_call_after(rec.sent), len(mock_requests)):
             m = mock_requests[i]
             if m.started > rec.done:
                 break
@@ -205,7 +202,7 @@ def summarize_replay(
             for j, m in enumerate(mock_requests):
                 if m.started <= rec.done and (m.finished is None or m.finished >= rec.sent):
                     used.add(j)
-        elif rec.source in ("typed", "cache") or not rec.made_call:
+        elif rec.source in ("typed", "cache") or not made_call(rec):
             typed_through.append(rec.done - rec.sent)
             key = rec.source or "unknown"
             typed_sources[key] = typed_sources.get(key, 0) + 1

@@ -9,6 +9,7 @@ the true file and answers its continuation (sometimes, seeded, a wrong one).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import random
@@ -22,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from bench_metrics import (
-    MockInfo,
     PauseRecord,
     RequestRecord,
     cpu_seconds,
@@ -30,7 +30,7 @@ from bench_metrics import (
     summarize_replay,
 )
 from lsprotocol import types
-from mock_codestral import MockCodestral, Reply
+from bench_oracle import OracleProcess, Region
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 API_KEY = "bench-key-not-secret"
@@ -125,10 +125,14 @@ def change_document(
     )
 
 
-def request_inline(
+def send_inline(
     client: LanguageClient, uri: str, pos: types.Position, msg_id: str, *, invoked: bool = False
-) -> asyncio.Future[Any]:
-    """Send textDocument/inlineCompletion with an explicit id; the answer as a future."""
+) -> concurrent.futures.Future[Any]:
+    """Send textDocument/inlineCompletion with an explicit id now; the answer as the client's future.
+
+    The future is resolved as soon as the client has parsed the answer, on the loop's thread, so
+    a done callback on it times the answer without waiting for another turn of the loop.
+    """
     kind = (
         types.InlineCompletionTriggerKind.Invoked
         if invoked
@@ -140,9 +144,17 @@ def request_inline(
         position=pos,
     )
     # send_request writes the message now (send_request_async would wait for the next loop turn).
-    fut = asyncio.wrap_future(
-        client.protocol.send_request(types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id)
+    future: concurrent.futures.Future[Any] = client.protocol.send_request(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id=msg_id
     )
+    return future
+
+
+def request_inline(
+    client: LanguageClient, uri: str, pos: types.Position, msg_id: str, *, invoked: bool = False
+) -> asyncio.Future[Any]:
+    """send_inline with the answer as an asyncio future."""
+    fut = asyncio.wrap_future(send_inline(client, uri, pos, msg_id, invoked=invoked))
     fut.add_done_callback(_consume)
     return fut
 
@@ -187,15 +199,6 @@ def item_source(item: Any) -> str | None:
 
 
 # -- inputs -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Region:
-    """Text of the true file the typist types back: truth[start:end]."""
-
-    key: str
-    start: int
-    end: int
 
 
 @dataclass
@@ -285,76 +288,6 @@ def pick_cases(n_files: int, n_regions: int, seed: int, max_chars: int = 200) ->
     return cases
 
 
-# -- the model that knows the file --------------------------------------------------------------
-
-
-class Oracle:
-    """Shared state between the typist and the mock: the true file and where the cursor is."""
-
-    def __init__(self, seed: int, wrong_share: float) -> None:
-        self.seed = seed
-        self.wrong_share = wrong_share
-        self.truth = ""
-        self.region: Region | None = None
-        self.cursor = 0
-        self.info: dict[int, MockInfo] = {}
-
-    def set_region(self, truth: str, region: Region) -> None:
-        """The typist starts on a region."""
-        self.truth = truth
-        self.region = region
-        self.cursor = region.start
-
-    def locate(self, prompt: str) -> int | None:
-        """The true offset the prompt ends at: the typed text equals the truth up to the cursor."""
-        region = self.region
-        if region is None:
-            return None
-        truth = self.truth
-        for c in range(min(self.cursor, region.end), region.start - 1, -1):
-            if truth.endswith(prompt, 0, c):
-                return c
-        return None
-
-    def continuation(self, c: int, region: Region) -> str:
-        """What a model that knows the file says at c: the rest of the line, or the next 1-3 lines."""
-        truth = self.truth
-        eol = truth.find("\n", c)
-        eol = len(truth) if eol < 0 else eol
-        if truth[c:eol].strip():
-            text = truth[c:eol]
-        else:
-            rng = random.Random(f"{self.seed}:{region.key}:{c}:lines")
-            end = eol
-            for _ in range(rng.randint(1, 3)):
-                nxt = truth.find("\n", end + 1)
-                end = len(truth) if nxt < 0 else nxt
-            text = truth[c:end]
-        return text[: max(0, region.end - c)]
-
-    def wrong(self, c: int, right: str, rng: random.Random) -> str:
-        """A plausible wrong answer: another line of the file."""
-        lines = [line.strip() for line in self.truth.split("\n") if len(line.strip()) > 8]
-        text = rng.choice(lines) if lines else "pass"
-        if self.truth.startswith(text, c) or right.startswith(text):
-            text = "_" + text
-        return text
-
-    def responder(self, body: dict[str, Any]) -> Reply:
-        """The mock's answer to a FIM request body (called on the mock's thread)."""
-        region = self.region
-        c = self.locate(str(body.get("prompt", "")))
-        if region is None or c is None:
-            return Reply(text="")
-        rng = random.Random(f"{self.seed}:{region.key}:{c}:wrong")
-        text = self.continuation(c, region)
-        wrong = bool(text.strip()) and rng.random() < self.wrong_share
-        if wrong:
-            text = self.wrong(c, text, rng)
-        self.info[id(body)] = MockInfo(region.key, c, wrong)
-        return Reply(text=text)
-
-
 # -- the typist ---------------------------------------------------------------------------------
 
 
@@ -390,10 +323,9 @@ class Typist:
     """Types regions into documents over one LSP session and records every request."""
 
     def __init__(
-        self, client: LanguageClient, mock: MockCodestral, oracle: Oracle, cfg: ReplayConfig
+        self, client: LanguageClient, oracle: OracleProcess, cfg: ReplayConfig
     ) -> None:
         self.client = client
-        self.mock = mock
         self.oracle = oracle
         self.cfg = cfg
         self.records: list[RequestRecord] = []
@@ -441,20 +373,12 @@ class Typist:
             cancel_request(self.client, cur.msg_id)
 
     def _request(self, region: Region, cursor: int, kind: str) -> None:
-        rec = RequestRecord(
-            region=region.key,
-            cursor=cursor,
-            sent=time.monotonic(),
-            mock_count_before=len(self.mock.requests),
-            kind=kind,
-        )
-        self.oracle.cursor = cursor
+        rec = RequestRecord(region=region.key, cursor=cursor, sent=0.0, kind=kind)
         msg_id = str(uuid.uuid4())
-        fut = request_inline(self.client, self.uri, self._pos(cursor), msg_id)
+        pos = self._pos(cursor)
 
-        def done(f: asyncio.Future[Any]) -> None:
+        def done(f: concurrent.futures.Future[Any]) -> None:
             rec.done = time.monotonic()
-            rec.mock_count_after = len(self.mock.requests)
             if f.cancelled():
                 rec.error = "cancelled"
                 return
@@ -469,7 +393,12 @@ class Typist:
                 if isinstance(applied, (int, float)):
                     rec.applied_debounce = applied / 1000
 
-        fut.add_done_callback(done)
+        answer = send_inline(self.client, self.uri, pos, msg_id)
+        # The request's bytes are in the pipe now: the client's own serialization is not timed.
+        rec.sent = time.monotonic()
+        answer.add_done_callback(done)
+        fut = asyncio.wrap_future(answer)
+        fut.add_done_callback(_consume)
         self.records.append(rec)
         self.current = Shown(rec, fut, msg_id)
 
@@ -547,6 +476,7 @@ class Typist:
         self.version = 1
         self.doc = truth[: first.start] + truth[first.end :]
         self.current = None
+        await self.oracle.set_truth(truth)
         open_document(self.client, self.uri, self.doc)
         await asyncio.sleep(0.2)
         for n, region in enumerate(case.regions):
@@ -559,7 +489,7 @@ class Typist:
                 self.doc = truth[: region.start] + truth[region.end :]
                 change_document(self.client, self.uri, self.version, start, end, "")
                 await asyncio.sleep(0.2)
-            self.oracle.set_region(truth, region)
+            await self.oracle.set_region(region)
             await self.type_region(truth, region)
         self.client.text_document_did_close(
             types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=self.uri))
@@ -608,14 +538,11 @@ async def run_replay(
     label: str, init_options: dict[str, Any], cases: list[FileCase], cfg: ReplayConfig
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Replay every case against a fresh server and mock; the run's metrics and latency samples."""
-    oracle = Oracle(cfg.seed, cfg.wrong_share)
-    with MockCodestral(
-        responder=oracle.responder, ttft=cfg.ttft, token_delay=cfg.token_delay
-    ) as mock:
-        client, pid = await start_server({"endpoint": mock.url, **init_options})
+    async with OracleProcess(cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay) as oracle:
+        client, pid = await start_server({"endpoint": oracle.url, **init_options})
         started = time.monotonic()
         cpu0 = cpu_seconds(pid)
-        typist = Typist(client, mock, oracle, cfg)
+        typist = Typist(client, oracle, cfg)
         try:
             for case in cases:
                 if typist.out_of_time():
@@ -630,23 +557,23 @@ async def run_replay(
                 fut.cancel()
             await stop_server(client)
         wall = time.monotonic() - started
-        debounce = float(init_options.get("debounceMs", 75)) / 1000
-        summary, samples = summarize_replay(
-            typist.records,
-            typist.pauses,
-            list(mock.requests),
-            oracle.info,
-            keystrokes=typist.keystrokes,
-            debounce=debounce,
-            cpu=cpu,
-            rss_mb=rss,
-            wall=wall,
-        )
+        calls, connections, heads = await oracle.calls()
+    debounce = float(init_options.get("debounceMs", 75)) / 1000
+    summary, samples = summarize_replay(
+        typist.records,
+        typist.pauses,
+        calls,
+        keystrokes=typist.keystrokes,
+        debounce=debounce,
+        cpu=cpu,
+        rss_mb=rss,
+        wall=wall,
+    )
     summary["label"] = label
     summary["init_options"] = {k: v for k, v in init_options.items() if k != "endpoint"}
     summary["server_messages"] = messages
     summary["out_of_time"] = typist.out_of_time()
-    summary["warmup_heads"] = getattr(mock, "heads", None)
-    summary["mock_connections"] = mock.connections
+    summary["warmup_heads"] = heads
+    summary["mock_connections"] = connections
     summary["status_notifications"] = len(getattr(client, "fim_statuses", []))
     return summary, samples

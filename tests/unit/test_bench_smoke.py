@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_metrics import percentile  # noqa: E402
-from bench_replay import Oracle, Region, pick_cases  # noqa: E402
+from bench_oracle import Oracle, Region  # noqa: E402
+from bench_replay import pick_cases  # noqa: E402
 
 
 def test_percentile_interpolates() -> None:
@@ -29,12 +30,10 @@ def test_oracle_answers_the_true_continuation() -> None:
     region = Region("0:1", start, truth.index("\n\nprint"))
     oracle = Oracle(seed=3, wrong_share=0.0)
     oracle.set_region(truth, region)
-    oracle.cursor = start + 2
     # Mid-line: the rest of the line.
     assert oracle.responder({"prompt": truth[: start + 2], "suffix": ""}).text == "= a + 1"
     # At a line end: the next lines, clipped to the region.
-    oracle.cursor = truth.index("\n    return")
-    reply = oracle.responder({"prompt": truth[: oracle.cursor], "suffix": ""})
+    reply = oracle.responder({"prompt": truth[: truth.index("\n    return")], "suffix": ""})
     assert reply.text == "\n    return x"
     # A prompt that is not the truth gets nothing.
     assert oracle.responder({"prompt": "nonsense", "suffix": ""}).text == ""

@@ -27,6 +27,7 @@ from .backends import (
     FimRequest,
     RateLimitError,
     RequestRejectedError,
+    fim_http_request,
     stream_fim,
 )
 from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through, typed_since
@@ -271,6 +272,11 @@ class Engine:
                     diverged, result = await self._await_flight(ticket, flight, typed)
                     if not diverged:
                         return self._answer(result, ctx, flight, place)
+                    log.info(
+                        "the stream for %s went another way after %.0f ms",
+                        doc.uri,
+                        (self._clock() - arrived) * 1000,
+                    )
             self._drop_flight(doc.uri)
             boundary = at_boundary(ctx)
             delay = self.rhythm.delay(
@@ -282,12 +288,24 @@ class Engine:
             )
             if invoked:
                 delay = 0.0
-            # Time spent waiting on a stream that then went another way counts as waiting.
-            await self.scheduler.debounce(ticket, max(0.0, delay - (self._clock() - arrived)))
+            # Built now, while the request is fresh in the caches; the debounce then ends in a send.
+            request = fim_http_request(
+                self.http,
+                settings.base_url,
+                settings.api_key,
+                build_request(settings, ctx),
+                timeout=settings.timeout_ms / 1000,
+            )
+            # The quiet time runs from the user's last edit when this request follows one, so the
+            # server's own work on the edit and the request overlaps the wait instead of adding to
+            # it; time spent on a stream that then went another way counts as waiting too.
+            edited = self.rhythm.last_edit(doc.uri)
+            origin = edited if edited is not None and 0 <= arrived - edited < delay else arrived
+            await self.scheduler.debounce(ticket, max(0.0, delay - (self._clock() - origin)))
             if doc.version != version:
                 # The text moved on and a newer request is on its way: this answer would be stale.
                 return None
-            flight = self._launch(doc.uri, key, ctx, settings)
+            flight = self._launch(doc.uri, key, ctx, settings, request)
             log.info(
                 "model call %d for %s: debounce %.0f ms, waited %.0f ms, after punctuation %s",
                 self.upstream_calls,
@@ -321,23 +339,30 @@ class Engine:
         )
         return place(rest, "model", debounce)
 
-    def _launch(self, uri: str, key: CacheKey, ctx: FimContext, settings: Settings) -> Flight:
+    def _launch(
+        self,
+        uri: str,
+        key: CacheKey,
+        ctx: FimContext,
+        settings: Settings,
+        request: httpx.Request,
+    ) -> Flight:
         flight = Flight(uri, key, ctx, PostContext(ctx.prompt, ctx.suffix, ctx.language_id))
-        flight.task = asyncio.ensure_future(self._fly(flight, settings))
+        flight.task = asyncio.ensure_future(self._fly(flight, settings, request))
         self._flights[uri] = flight
         self.upstream_calls += 1
         self._last_network = self._clock()
         self.reporter.status("fetching")
         return flight
 
-    async def _fly(self, flight: Flight, settings: Settings) -> Suggestion | None:
+    async def _fly(
+        self, flight: Flight, settings: Settings, request: httpx.Request
+    ) -> Suggestion | None:
         """Run one stream to its end (or its early stop); cache and remember what it gave."""
         started = self._clock()
         stream = stream_fim(
             self.http,
-            settings.base_url,
-            settings.api_key,
-            build_request(settings, flight.ctx),
+            request,
             host=settings.host,
             timeout=settings.timeout_ms / 1000,
             opened=lambda: prepare(flight.post),

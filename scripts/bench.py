@@ -59,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-many-docs", action="store_true", help="skip the 200-document part")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument(
+        "--server-log",
+        type=Path,
+        default=None,
+        help="write each run's server log (info level) to PATH.<run>.log",
+    )
+    parser.add_argument(
         "--server-src",
         type=Path,
         default=None,
@@ -183,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.server_src is not None:
         bench_replay.SERVER_SRC = str(args.server_src.resolve())
+    if args.server_log is not None:
+        bench_replay.SERVER_LOG = str(args.server_log.resolve())
     # The mock's own connection-reset noise ("Task exception was never retrieved") is not ours.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     result = asyncio.run(run(args))

@@ -118,10 +118,9 @@ async def edit_document(
                             no_call.append(done - pending[2])
                         if ok and new:
                             m = new[-1]
-                            if m.finished is not None:
-                                latencies.append(
-                                    done - pending[2] - debounce - (m.finished - m.started)
-                                )
+                            end = m.answered or m.finished
+                            if end is not None:
+                                latencies.append(done - pending[2] - debounce - (end - m.started))
                                 before_call.append(m.started - pending[2] - debounce)
                         await asyncio.sleep(0.3)
                     else:

@@ -120,7 +120,7 @@ def summarize_replay(
     mock_requests: list[MockCall],
     *,
     keystrokes: int,
-    debounce: float,
+    debounce: float | None,
     cpu: float,
     rss_mb: float | None,
     wall: float,
@@ -130,7 +130,8 @@ def summarize_replay(
     starts = [m.started for m in mock_requests]
 
     def model_time(m: MockCall) -> float | None:
-        return None if m.finished is None else m.finished - m.started
+        end = m.model_end
+        return None if end is None else end - m.started
 
     def first_call_after(t: float) -> int:
         """Index of the first upstream call that started at or after t (calls are in order)."""
@@ -162,6 +163,7 @@ def summarize_replay(
     typed_sources: dict[str, int] = {}
     typed_with_call = 0
     reported = 0
+    unknown_debounce = 0
     worst: list[dict[str, Any]] = []
     reused_stream = 0
     used: set[int] = set()
@@ -177,10 +179,14 @@ def summarize_replay(
             if mt is None:
                 continue
             wait = debounce if rec.applied_debounce is None else rec.applied_debounce
+            if wait is None:
+                # An adaptive debounce the server could not report (an answer without items).
+                unknown_debounce += 1
+                continue
             reported += rec.applied_debounce is not None
             server_added.append(rec.done - rec.sent - wait - mt)
             pre_call.append(mock_requests[i].started - rec.sent - wait)
-            post_call.append(rec.done - (mock_requests[i].finished or rec.done))
+            post_call.append(rec.done - (mock_requests[i].model_end or rec.done))
             worst.append(
                 {
                     "ms": ms(server_added[-1]),
@@ -188,6 +194,8 @@ def summarize_replay(
                     "after_call_ms": ms(post_call[-1]),
                     "model_ms": ms(mt),
                     "kind": rec.kind,
+                    "source": rec.source,
+                    "debounce_ms": ms(wait),
                     "completed": bool(mock_requests[i].completed),
                     "chunks": mock_requests[i].chunks_sent,
                 }
@@ -241,9 +249,11 @@ def summarize_replay(
             # part of that stream that fell inside this request's wait.
             own = max(
                 (
-                    min(m.finished, rec.done) - max(m.started, rec.sent)
+                    min(end, rec.done) - max(m.started, rec.sent)
                     for m in mock_requests
-                    if m.finished is not None and m.started <= rec.done and m.finished >= rec.sent
+                    if (end := m.model_end) is not None
+                    and m.started <= rec.done
+                    and end >= rec.sent
                 ),
                 default=0.0,
             )
@@ -267,9 +277,13 @@ def summarize_replay(
             "debounce_reported": reported,
             "debounce_basis": (
                 f"applied debounce reported by the server for {reported} of {len(server_added)}, "
-                f"else the nominal {debounce * 1000:g} ms"
+                + (
+                    f"else the nominal {debounce * 1000:g} ms"
+                    if debounce is not None
+                    else f"{unknown_debounce} empty answers left out (adaptive debounce unknown)"
+                )
             ),
-            "worst": sorted(worst, key=lambda w: -(w["ms"] or 0))[:3],
+            "worst": sorted(worst, key=lambda w: -(w["ms"] or 0))[:5],
         },
         "typed_through_ms": {
             "n": len(typed_through),

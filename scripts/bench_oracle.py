@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mock_codestral import MockCodestral, Reply  # noqa: E402
+from mock_codestral import MockCodestral, Reply
 
 
 @dataclass
@@ -47,7 +47,14 @@ class MockInfo:
 class MockCall:
     """One upstream call as the mock saw it (monotonic seconds), and what the oracle answered."""
 
+    @property
+    def model_end(self) -> float | None:
+        """The end of the model's own time: its last token, or when the stream ended without one."""
+        return self.answered if self.answered is not None else self.finished
+
     started: float
+    # When the last token was sent (the model's answer complete), else None.
+    answered: float | None
     finished: float | None
     chunks_sent: int
     tokens_sent: int
@@ -126,6 +133,7 @@ def calls_of(mock: MockCodestral, oracle: Oracle) -> list[MockCall]:
     return [
         MockCall(
             started=r.started,
+            answered=r.answered,
             finished=r.finished,
             chunks_sent=r.chunks_sent,
             tokens_sent=r.tokens_sent,

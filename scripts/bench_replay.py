@@ -29,14 +29,16 @@ from bench_metrics import (
     peak_rss_mb,
     summarize_replay,
 )
-from lsprotocol import types
 from bench_oracle import OracleProcess, Region
+from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 API_KEY = "bench-key-not-secret"
 STATUS_NOTIFICATION = "fimLsp/status"
 # A directory holding the `fim_lsp` package to benchmark instead of the installed one (--server-src).
 SERVER_SRC = ""
+# Where the server writes its info-level log (--server-log), one file per run label.
+SERVER_LOG = ""
 
 
 # -- the server over stdio ----------------------------------------------------------------------
@@ -52,7 +54,9 @@ def inline_capabilities() -> types.ClientCapabilities:
     return caps
 
 
-async def start_server(init_options: dict[str, Any]) -> tuple[LanguageClient, int]:
+async def start_server(
+    init_options: dict[str, Any], label: str = "server"
+) -> tuple[LanguageClient, int]:
     """Start `python -m fim_lsp` over stdio and initialize a session; returns the client and pid."""
     warnings.filterwarnings("ignore", module="pytest_lsp")
     env = {
@@ -64,7 +68,11 @@ async def start_server(init_options: dict[str, Any]) -> tuple[LanguageClient, in
     if SERVER_SRC:
         # Benchmark another checkout or a snapshot of fim_lsp (it wins over the editable install).
         env["PYTHONPATH"] = os.pathsep.join([SERVER_SRC, *filter(None, [env.get("PYTHONPATH")])])
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "fim_lsp"], server_env=env)
+    # -P: the working directory must not put another fim_lsp ahead of --server-src's.
+    command = [sys.executable, *(["-P"] if SERVER_SRC else []), "-m", "fim_lsp"]
+    if SERVER_LOG:
+        command += ["-v", "--log-file", f"{SERVER_LOG}.{label}.log"]
+    config = ClientServerConfig(server_command=command, server_env=env)
     client = await config.start()
     assert isinstance(client, LanguageClient)
     statuses: list[Any] = []
@@ -322,9 +330,7 @@ class Shown:
 class Typist:
     """Types regions into documents over one LSP session and records every request."""
 
-    def __init__(
-        self, client: LanguageClient, oracle: OracleProcess, cfg: ReplayConfig
-    ) -> None:
+    def __init__(self, client: LanguageClient, oracle: OracleProcess, cfg: ReplayConfig) -> None:
         self.client = client
         self.oracle = oracle
         self.cfg = cfg
@@ -539,7 +545,7 @@ async def run_replay(
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Replay every case against a fresh server and mock; the run's metrics and latency samples."""
     async with OracleProcess(cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay) as oracle:
-        client, pid = await start_server({"endpoint": oracle.url, **init_options})
+        client, pid = await start_server({"endpoint": oracle.url, **init_options}, label)
         started = time.monotonic()
         cpu0 = cpu_seconds(pid)
         typist = Typist(client, oracle, cfg)
@@ -558,7 +564,9 @@ async def run_replay(
             await stop_server(client)
         wall = time.monotonic() - started
         calls, connections, heads = await oracle.calls()
-    debounce = float(init_options.get("debounceMs", 75)) / 1000
+    # With the adaptive debounce on, only the server knows each wait (it reports it with items).
+    adaptive = init_options.get("adaptiveDebounce", True) and not init_options.get("naive")
+    debounce = None if adaptive else float(init_options.get("debounceMs", 75)) / 1000
     summary, samples = summarize_replay(
         typist.records,
         typist.pauses,

@@ -67,6 +67,8 @@ class Reply:
     finish_reason: str = "stop"
     bom: bool = False
     keepalive: bool = False
+    # Seconds between the event carrying finish_reason and `[DONE]` (a slow end of stream).
+    done_delay: float = 0.0
 
 
 @dataclass
@@ -81,6 +83,8 @@ class RecordedRequest:
     tokens_sent: int = 0
     completed: bool = False
     disconnected: bool = False
+    # When the event carrying finish_reason was written: the model's answer is complete.
+    answered: float | None = None
     finished: float | None = None
 
 
@@ -389,7 +393,13 @@ class MockCodestral:
                 if i >= 1 and reply.mode == "hang_mid":
                     await pause(3600)
                     return False
-                if i >= 1 and token_delay and not await pause(token_delay):
+                if i == len(events) - 2:
+                    # The last token: [DONE] and the body's end follow at once, as from the API
+                    # (unless the reply asks for a slow end).
+                    record.answered = time.monotonic()
+                    if reply.done_delay and not await pause(reply.done_delay):
+                        return False
+                elif i >= 1 and token_delay and not await pause(token_delay):
                     return False
             if not await send(b""):
                 return False

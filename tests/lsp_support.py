@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -66,7 +65,9 @@ class Editor:
         self.text = self.text[:offset] + chars + self.text[offset:]
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=self.uri, version=self.version
+                ),
                 content_changes=[
                     types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text=chars)
                 ],
@@ -94,10 +95,14 @@ class Editor:
             )
         )
 
-    async def complete(self, offset: int, *, invoked: bool = False) -> list[types.InlineCompletionItem]:
+    async def complete(
+        self, offset: int, *, invoked: bool = False
+    ) -> list[types.InlineCompletionItem]:
         """Request and wait for the items at `offset`."""
         result = await asyncio.wait_for(self.request(offset, invoked=invoked), 10)
-        return list(result.items if isinstance(result, types.InlineCompletionList) else result or [])
+        return list(
+            result.items if isinstance(result, types.InlineCompletionList) else result or []
+        )
 
     def cancel(self, msg_id: str) -> None:
         """Send $/cancelRequest, as VS Code does on the next keystroke."""

@@ -1,6 +1,6 @@
 """Model backends: one module per API dialect, sharing the error tree and the SSE decoder."""
 
-from .codestral import FimRequest, stream_fim
+from .codestral import FimRequest, fim_http_request, stream_fim
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -24,5 +24,6 @@ __all__ = [
     "RequestRejectedError",
     "ServerError",
     "StreamError",
+    "fim_http_request",
     "stream_fim",
 ]

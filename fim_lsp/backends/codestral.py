@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from .errors import (
 from .sse import SSEDecoder
 
 FIM_PATH = "/v1/fim/completions"
-# How long to wait for [DONE] after finish_reason before giving up on reusing the connection.
+# How long to read on after finish_reason (for [DONE] and the body's end) to reuse the connection.
 _DRAIN_SECONDS = 0.2
 
 
@@ -136,34 +136,45 @@ async def status_error(response: httpx.Response, host: str) -> APIStatusError:
     return APIStatusError(f"{host} answered {status}: {message}", **common)
 
 
-async def stream_fim(
+def fim_http_request(
     client: httpx.AsyncClient,
     base_url: str,
     api_key: str,
     request: FimRequest,
     *,
-    host: str,
     timeout: float,
-    opened: Callable[[], None] | None = None,
-) -> AsyncGenerator[str, None]:
-    """POST one FIM request and yield the content deltas as they stream in.
-
-    Closing the generator (or cancelling the task) closes the HTTP stream: that is how a
-    client stops the generation early.
-    """
-    deadline = time.monotonic() + timeout
+) -> httpx.Request:
+    """The HTTP request of one FIM call, built ahead of time so sending it is all that is left."""
     headers = {
         "Authorization": f"Bearer {api_key}",
         "Accept": "text/event-stream",
         "Content-Type": "application/json",
     }
-    http_request = client.build_request(
+    return client.build_request(
         "POST",
         base_url + FIM_PATH,
         headers=headers,
         content=json.dumps(request.body()).encode(),
         timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
     )
+
+
+async def stream_fim(
+    client: httpx.AsyncClient,
+    http_request: httpx.Request,
+    *,
+    host: str,
+    timeout: float,
+    opened: Callable[[], None] | None = None,
+) -> AsyncGenerator[str, None]:
+    """Send one FIM request and yield the content deltas as they stream in.
+
+    Closing the generator (or cancelling the task) closes the HTTP stream: that is how a
+    client stops the generation early. The delta that carries finish_reason is the last one;
+    the rest of the body (`[DONE]`) is read in the background so the connection stays pooled.
+    """
+    deadline = time.monotonic() + timeout
+    drained = False
     try:
         response = await client.send(http_request, stream=True)
     except httpx.TimeoutException as err:
@@ -178,42 +189,58 @@ async def stream_fim(
             opened()
         decoder = SSEDecoder()
         chunks = response.aiter_bytes()
-        # After finish_reason, the last content is held back until the body has been read to its
-        # end: only a response read to the end leaves its connection in the pool.
-        held: list[str] = []
-        ended = False
         try:
-            while True:
-                try:
-                    if held or ended:
-                        chunk = await asyncio.wait_for(chunks.__anext__(), _DRAIN_SECONDS)
-                    else:
-                        chunk = await chunks.__anext__()
-                except (StopAsyncIteration, asyncio.TimeoutError):
-                    break
+            async for chunk in chunks:
                 for data in decoder.feed(chunk):
                     content, finish, done = parse_event(data)
-                    if done:
-                        ended = True
-                    elif held or finish is not None:
-                        held.append(content)
-                    elif content:
+                    if done or finish is not None:
+                        # The answer is complete: hand the rest of the body to a drain first,
+                        # so even a consumer that stops here leaves the connection reusable.
+                        drained = True
+                        _drain_later(response, chunks)
+                        if content:
+                            yield content
+                        return
+                    if content:
                         yield content
                 if time.monotonic() > deadline:
                     raise APITimeoutError(f"{host} did not finish within {timeout:g} s")
-            for data in [] if ended else decoder.close():
+            for data in decoder.close():
                 content, _finish, done = parse_event(data)
                 if done:
-                    break
-                held.append(content)
-            for text in held:
-                if text:
-                    yield text
+                    return
+                if content:
+                    yield content
         except httpx.TimeoutException as err:
             raise APITimeoutError(f"{host} stopped answering for {timeout:g} s") from err
         except httpx.HTTPError as err:
             raise APIConnectionError(
                 f"the stream from {host} broke off: {type(err).__name__}"
             ) from err
+    finally:
+        if not drained:
+            await response.aclose()
+
+
+# Drains in progress (the event loop keeps only weak references to tasks).
+_DRAINS: set[asyncio.Task[None]] = set()
+
+
+def _drain_later(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
+    """Read what is left of a finished stream in the background, then close it."""
+    task = asyncio.ensure_future(_drain(response, chunks))
+    _DRAINS.add(task)
+    task.add_done_callback(_DRAINS.discard)
+
+
+async def _drain(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
+    async def read_to_end() -> None:
+        async for _chunk in chunks:
+            pass
+
+    try:
+        await asyncio.wait_for(read_to_end(), _DRAIN_SECONDS)
+    except (asyncio.TimeoutError, httpx.HTTPError):
+        pass  # the connection is closed instead of pooled
     finally:
         await response.aclose()

@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from lsprotocol import types
 from lsp_support import API_KEY, StartServer, inline_capabilities, server_env
+from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+
 
 @pytest_asyncio.fixture
 async def start_server() -> AsyncIterator[StartServer]:

@@ -62,7 +62,9 @@ async def test_settings_of_the_wrong_shape_are_ignored(start_server, mock):
     client = await start_server({"endpoint": mock.url, "debounceMs": 0})
     ed = Editor(client, SOURCE)
     for settings in (None, [1, 2], "fimLsp", {"fimLsp": 3}, {"fimLsp": {"stop": [1], "model": ""}}):
-        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings=settings)
+        )
     await asyncio.sleep(0.2)
     items = await ed.complete(len(SOURCE) - 1)
     assert [i.insert_text for i in items] == ["a + b"]

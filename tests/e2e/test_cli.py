@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -29,7 +30,11 @@ def test_complete_prints_the_suggestion(tmp_path: Path, mock: MockCodestral) -> 
     source.write_text("def add(a, b):\n    return \n", encoding="utf-8")
     settings = json.dumps({"endpoint": mock.url})
     result = run(
-        "complete", f"{source}:2:12", "--settings", settings, env=server_env(MISTRAL_API_KEY=API_KEY)
+        "complete",
+        f"{source}:2:12",
+        "--settings",
+        settings,
+        env=server_env(MISTRAL_API_KEY=API_KEY),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "a + b\n"
@@ -52,7 +57,11 @@ def test_complete_with_a_rejected_key_names_the_host(tmp_path: Path, mock: MockC
     source.write_text("x = 1\n", encoding="utf-8")
     settings = json.dumps({"endpoint": mock.url})
     result = run(
-        "complete", f"{source}:1:5", "--settings", settings, env=server_env(CODESTRAL_API_KEY=API_KEY)
+        "complete",
+        f"{source}:1:5",
+        "--settings",
+        settings,
+        env=server_env(CODESTRAL_API_KEY=API_KEY),
     )
     assert result.returncode == 1
     assert f"127.0.0.1:{mock.port} rejected the API key" in result.stderr
@@ -80,7 +89,9 @@ def _read_frame(sock: socket.socket, buffer: bytearray) -> dict:
         buffer += sock.recv(65536)
     head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
     length = int(
-        next(line for line in head.split(b"\r\n") if line.startswith(b"Content-Length")).split(b":")[1]
+        next(line for line in head.split(b"\r\n") if line.startswith(b"Content-Length")).split(
+            b":"
+        )[1]
     )
     while len(rest) < length:
         rest += sock.recv(65536)
@@ -111,7 +122,9 @@ def test_tcp_transport(mock: MockCodestral) -> None:
         with sock:
             buffer = bytearray()
             init = {"capabilities": {}, "initializationOptions": {"endpoint": mock.url}}
-            sock.sendall(_frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init}))
+            sock.sendall(
+                _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+            )
             while "id" not in (reply := _read_frame(sock, buffer)):
                 pass
             assert reply["result"]["capabilities"]["inlineCompletionProvider"] is not None
@@ -134,7 +147,9 @@ def test_api_key_never_reaches_the_log_even_at_debug(tmp_path: Path, mock: MockC
         {
             "jsonrpc": "2.0",
             "method": "textDocument/didOpen",
-            "params": {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = \n"}},
+            "params": {
+                "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = \n"}
+            },
         },
         {
             "jsonrpc": "2.0",
@@ -169,3 +184,37 @@ def test_api_key_never_reaches_the_log_even_at_debug(tmp_path: Path, mock: MockC
     assert "inlineCompletion" in text  # debug logging really was on
     for leak in (secret, API_KEY):
         assert leak not in text and leak.encode() not in out + err
+
+
+def _messages(data: bytes) -> list[dict[str, object]]:
+    """The JSON-RPC messages in a stream of Content-Length frames."""
+    out = []
+    while data:
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = int(re.search(rb"Content-Length: (\d+)", head)[1])  # type: ignore[index]
+        out.append(json.loads(rest[:length]))
+        data = rest[length:]
+    return out
+
+
+def test_stdin_from_a_file_is_served_too(tmp_path: Path, mock: MockCodestral) -> None:
+    """A regular file on stdin cannot be watched by the event loop: pygls's reader takes it."""
+    session = tmp_path / "session.lsp"
+    init = {"capabilities": {}, "initializationOptions": {"endpoint": mock.url}}
+    session.write_bytes(
+        _frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": init})
+        + _frame({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        + _frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        + _frame({"jsonrpc": "2.0", "method": "exit"})
+    )
+    with session.open("rb") as stdin:
+        result = subprocess.run(
+            [sys.executable, "-m", "fim_lsp"],
+            stdin=stdin,
+            capture_output=True,
+            env=server_env(MISTRAL_API_KEY=API_KEY),
+            timeout=30,
+        )
+    replies = {m["id"]: m for m in _messages(result.stdout) if "id" in m}
+    assert replies[1]["result"]["serverInfo"]["name"] == "fim-lsp"  # type: ignore[index]
+    assert replies[2]["result"] is None

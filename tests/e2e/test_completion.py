@@ -158,6 +158,47 @@ async def test_typing_through_makes_no_call(start_server, mock):
     assert len(mock.requests) == 1
 
 
+async def test_answer_comes_at_finish_reason_and_the_connection_stays_pooled(start_server, mock):
+    # A server slow to send [DONE]: the answer must not wait for it, and the rest of the body is
+    # still read (in the background) so the next call reuses the connection.
+    mock.responder = lambda body: Reply(text="a + b", done_delay=0.15)
+    client = await start_server({"endpoint": mock.url, "debounceMs": 0})
+    ed = Editor(client, SOURCE)
+    items = await ed.complete(CURSOR)
+    answered_at = time.monotonic()
+    assert [i.insert_text for i in items] == ["a + b"]
+    first = mock.requests[0]
+    assert first.answered is not None and answered_at < first.answered + 0.15
+    await until(lambda: first.completed)
+    connections = mock.connections
+    assert [i.insert_text for i in await ed.complete(CURSOR - 1)] == ["a + b"]
+    assert len(mock.requests) == 2 and mock.connections == connections
+    assert not first.disconnected
+
+
+async def test_status_notifications_reach_the_client_after_the_answer(start_server, mock):
+    mock.responder = lambda body: Reply(text="a + b", ttft=0.2)
+    client = await start_server({"endpoint": mock.url, "debounceMs": 0})
+    statuses: list[tuple[str, float]] = []
+    client.feature("fimLsp/status")(
+        lambda params: statuses.append((params.state, time.monotonic()))
+    )
+    ed = Editor(client, SOURCE)
+    items = await ed.complete(CURSOR)
+    answered_at = time.monotonic()
+    assert [i.insert_text for i in items] == ["a + b"]
+    await until(lambda: statuses and statuses[-1][0] == "idle")
+    states = [s for s, _ in statuses]
+    # "fetching" while the model thinks, "idle" once the answer is out (never in its way).
+    assert "fetching" in states
+    assert states.index("fetching") < len(states) - 1
+    assert statuses[-1][1] >= answered_at
+    # A rejected key turns the status to an error.
+    mock.responder = lambda body: Reply(status=401)
+    assert await ed.complete(CURSOR - 1) == []
+    await until(lambda: statuses[-1][0] == "error")
+
+
 async def test_invoked_trigger_skips_the_debounce(start_server, mock):
     mock.responder = lambda body: Reply(text="a + b")
     client = await start_server({"endpoint": mock.url, "debounceMs": 2000})
@@ -344,11 +385,15 @@ async def test_utf8_position_encoding_with_emoji(start_server, mock):
         position_encodings=[types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16]
     )
     client = await start_server({"endpoint": mock.url, "debounceMs": 0}, capabilities=caps)
-    assert client.initialize_result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+    assert (
+        client.initialize_result.capabilities.position_encoding == types.PositionEncodingKind.Utf8
+    )
     text = 's = "😀é" + x  # tail\n'
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
-            types.TextDocumentItem(uri="file:///tmp/e.py", language_id="python", version=1, text=text)
+            types.TextDocumentItem(
+                uri="file:///tmp/e.py", language_id="python", version=1, text=text
+            )
         )
     )
     col = len('s = "😀é" + x'.encode())

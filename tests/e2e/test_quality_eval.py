@@ -13,7 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_quality_targets_hold_over_stdio(tmp_path: Path) -> None:
     report = tmp_path / "quality.json"
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "eval_quality.py"), "--seed", "1", "--json", str(report)],
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "eval_quality.py"),
+            "--seed",
+            "1",
+            "--json",
+            str(report),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -17,6 +17,7 @@ from fim_lsp.backends import (
     RequestRejectedError,
     ServerError,
     StreamError,
+    fim_http_request,
     stream_fim,
 )
 
@@ -30,7 +31,9 @@ def sse(*contents: str) -> bytes:
         {"choices": [{"index": 0, "delta": {"content": c}, "finish_reason": None}]}
         for c in contents
     ]
-    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+    return (
+        b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + b"data: [DONE]\n\n"
+    )
 
 
 def client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncClient:
@@ -39,9 +42,8 @@ def client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncCli
 
 async def collect(http: httpx.AsyncClient, timeout: float = 5.0) -> str:
     parts = []
-    async for delta in stream_fim(
-        http, "http://model", "secret-key", REQUEST, host="model", timeout=timeout
-    ):
+    request = fim_http_request(http, "http://model", "secret-key", REQUEST, timeout=timeout)
+    async for delta in stream_fim(http, request, host="model", timeout=timeout):
         parts.append(delta)
     return "".join(parts)
 
@@ -79,9 +81,21 @@ def test_stop_is_sent_as_a_list_only_when_set() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "headers", "error", "words"),
     [
-        (401, {"message": "Unauthorized", "request_id": "r1"}, {}, AuthenticationError, "rejected the API key"),
+        (
+            401,
+            {"message": "Unauthorized", "request_id": "r1"},
+            {},
+            AuthenticationError,
+            "rejected the API key",
+        ),
         (403, {"detail": "Forbidden"}, {}, AuthenticationError, "Forbidden"),
-        (404, {"object": "error", "message": "Invalid model: x"}, {}, RequestRejectedError, "Invalid model: x"),
+        (
+            404,
+            {"object": "error", "message": "Invalid model: x"},
+            {},
+            RequestRejectedError,
+            "Invalid model: x",
+        ),
         (
             422,
             {"detail": [{"loc": ["body", "bogus"], "msg": "Extra inputs are not permitted"}]},
@@ -89,7 +103,13 @@ def test_stop_is_sent_as_a_list_only_when_set() -> None:
             RequestRejectedError,
             "bogus: Extra inputs are not permitted",
         ),
-        (429, {"message": "Requests rate limit exceeded"}, {"retry-after": "7"}, RateLimitError, "rate limit"),
+        (
+            429,
+            {"message": "Requests rate limit exceeded"},
+            {"retry-after": "7"},
+            RateLimitError,
+            "rate limit",
+        ),
         (500, "<html>oops</html>", {}, ServerError, "500"),
     ],
 )
@@ -146,7 +166,7 @@ async def test_closing_the_generator_closes_the_response() -> None:
     class Body(httpx.AsyncByteStream):
         async def __aiter__(self):
             for _ in range(100):
-                yield sse("x")[:-len(b"data: [DONE]\n\n")]
+                yield sse("x")[: -len(b"data: [DONE]\n\n")]
 
         async def aclose(self) -> None:
             closed.append(True)
@@ -155,7 +175,8 @@ async def test_closing_the_generator_closes_the_response() -> None:
         return httpx.Response(200, stream=Body())
 
     async with client(handler) as http:
-        gen = stream_fim(http, "http://model", "k", REQUEST, host="model", timeout=5)
+        request = fim_http_request(http, "http://model", "k", REQUEST, timeout=5)
+        gen = stream_fim(http, request, host="model", timeout=5)
         assert await gen.__anext__() == "x"
         await gen.aclose()
     assert closed == [True]

@@ -64,7 +64,9 @@ def test_index_and_column_round_trip(encoding: str) -> None:
 
 def _offset(text: str, line: int, col: int, encoding: str) -> int:
     lines = split_lines(text)
-    return sum(len(x) for x in lines[:line]) + column_to_index(line_body(lines[line]), col, encoding)
+    return sum(len(x) for x in lines[:line]) + column_to_index(
+        line_body(lines[line]), col, encoding
+    )
 
 
 @pytest.mark.parametrize("encoding", [UTF8, UTF16, UTF32])

@@ -20,7 +20,13 @@ def test_defaults() -> None:
 
 def test_camel_case_values_are_converted() -> None:
     settings, problems = parse_settings(
-        {"maxTokens": 64, "debounceMs": 10, "stop": "\n\n", "disabledLanguages": ["markdown"], "temperature": 0},
+        {
+            "maxTokens": 64,
+            "debounceMs": 10,
+            "stop": "\n\n",
+            "disabledLanguages": ["markdown"],
+            "temperature": 0,
+        },
         env={},
     )
     assert problems == []
@@ -31,7 +37,14 @@ def test_camel_case_values_are_converted() -> None:
 
 def test_invalid_values_keep_the_default_and_name_the_key() -> None:
     settings, problems = parse_settings(
-        {"maxTokens": "lots", "temperature": 9, "enable": "yes", "endpoint": "ftp://x", "completionItems": "maybe", "apiKey": 5},
+        {
+            "maxTokens": "lots",
+            "temperature": 9,
+            "enable": "yes",
+            "endpoint": "ftp://x",
+            "completionItems": "maybe",
+            "apiKey": 5,
+        },
         env={},
     )
     assert settings == Settings(endpoint=CODESTRAL_ENDPOINT)
@@ -59,7 +72,10 @@ def test_endpoint_host_picks_the_matching_key() -> None:
     env = {"CODESTRAL_API_KEY": "c", "MISTRAL_API_KEY": "m"}
     assert parse_settings({"endpoint": MISTRAL_ENDPOINT}, env=env)[0].api_key == "m"
     assert parse_settings({"endpoint": CODESTRAL_ENDPOINT}, env=env)[0].api_key == "c"
-    assert parse_settings({"endpoint": "http://127.0.0.1:9"}, env={"MISTRAL_API_KEY": "m"})[0].api_key == "m"
+    assert (
+        parse_settings({"endpoint": "http://127.0.0.1:9"}, env={"MISTRAL_API_KEY": "m"})[0].api_key
+        == "m"
+    )
 
 
 def test_explicit_key_and_env_endpoint() -> None:

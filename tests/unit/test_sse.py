@@ -48,7 +48,9 @@ def test_any_chunking_gives_the_same_events(size: int) -> None:
 
 
 def test_byte_order_mark_crlf_and_split_utf8() -> None:
-    raw = '\ufeffdata: {"choices":[{"delta":{"content":"😀"}}]}\r\n\r\ndata: [DONE]\r\n\r\n'.encode()
+    raw = (
+        '\ufeffdata: {"choices":[{"delta":{"content":"😀"}}]}\r\n\r\ndata: [DONE]\r\n\r\n'.encode()
+    )
     # Cut inside the emoji's UTF-8 bytes and between \r and \n.
     cut = raw.index(b"\xf0") + 2
     events = decode([raw[:cut], raw[cut:-1], raw[-1:]])

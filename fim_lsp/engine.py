@@ -186,7 +186,7 @@ class Engine:
         elif not settings.enable:
             self.reporter.status("off", "disabled")
         else:
-            self.reporter.status("idle")
+            self.reporter.status("fetching" if self._flights else "idle")
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -286,7 +286,8 @@ class Engine:
                 adaptive=settings.adaptive_debounce and not settings.naive,
                 boundary=boundary,
             )
-            if invoked:
+            if invoked or settings.debounce_ms == 0:
+                # Asked for explicitly, or the user wants no wait at all (adaptive or not).
                 delay = 0.0
             # Built now, while the request is fresh in the caches; the debounce then ends in a send.
             request = fim_http_request(

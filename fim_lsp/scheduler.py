@@ -28,8 +28,23 @@ class Ticket:
     def supersede(self) -> None:
         """A newer request took this one's place: end its debounce at once."""
         self.superseded.set()
-        if self._sleep is not None and not self._sleep.done():
-            self._sleep.set_result(None)
+        if self._sleep is not None:
+            _wake(self._sleep)
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds`, less if superseded meanwhile.
+
+        One future and one timer: cheaper to wake from than wait_for and the task it makes.
+        """
+        loop = asyncio.get_running_loop()
+        sleep: asyncio.Future[None] = loop.create_future()
+        self._sleep = sleep
+        timer = loop.call_later(seconds, _wake, sleep)
+        try:
+            await sleep
+        finally:
+            timer.cancel()
+            self._sleep = None
 
 
 class Scheduler:
@@ -68,16 +83,7 @@ class Scheduler:
         if ticket.is_superseded:
             raise Superseded
         if seconds > 0:
-            # One future and one timer: cheaper to wake from than wait_for and its task.
-            loop = asyncio.get_running_loop()
-            sleep: asyncio.Future[None] = loop.create_future()
-            ticket._sleep = sleep
-            timer = loop.call_later(seconds, _wake, sleep)
-            try:
-                await sleep
-            finally:
-                timer.cancel()
-                ticket._sleep = None
+            await ticket.sleep(seconds)
         if ticket.is_superseded:
             raise Superseded
 

@@ -60,12 +60,11 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, value: Any, limit: str, ok: bool | None) -> None:
         rows.append({"target": name, "value": value, "limit": limit, "status": _check(value, ok)})
 
-    # The debounce must be known to subtract it: use the fixed-debounce run unless the server
-    # reported the debounce it applied for every answer of the main run.
+    # The debounce must be known to subtract it: the fixed-debounce run knows it for every answer,
+    # empty ones included; the main run only for answers with items (the server reports it there).
     exact = fim
     basis = "main run"
-    reported = _get(fim, "server_added_ms", "debounce_reported") or 0
-    if result.get("fim_lsp_fixed_debounce") and reported < (_get(fim, "server_added_ms", "n") or 0):
+    if result.get("fim_lsp_fixed_debounce"):
         exact = result["fim_lsp_fixed_debounce"]
         basis = "fixed-debounce run"
     p50 = _get(exact, "server_added_ms", "p50")

@@ -199,6 +199,26 @@ async def test_status_notifications_reach_the_client_after_the_answer(start_serv
     await until(lambda: statuses[-1][0] == "error")
 
 
+@pytest.mark.parametrize("debounce_ms", [0, 75])
+async def test_debounce_is_learnt_from_typing_and_zero_means_none(start_server, mock, debounce_ms):
+    mock.responder = lambda body: Reply(text="a + b")
+    client = await start_server({"endpoint": mock.url, "debounceMs": debounce_ms})
+    ed = Editor(client, "def add(a, b):\n    \n")
+    offset = len("def add(a, b):\n    ")
+    for ch in "return ":
+        offset = ed.type(offset, ch)
+        await asyncio.sleep(0.04)
+    items = await ed.complete(offset)
+    assert [i.insert_text for i in items] == ["a + b"]
+    assert items[0].command is not None and items[0].command.arguments is not None
+    applied = items[0].command.arguments[0]["debounceMs"]
+    if debounce_ms == 0:
+        assert applied == 0
+    else:
+        # Learnt from ~40 ms key gaps: shorter than the 75 ms start, within the 30 ms floor.
+        assert 30 <= applied < 75
+
+
 async def test_invoked_trigger_skips_the_debounce(start_server, mock):
     mock.responder = lambda body: Reply(text="a + b")
     client = await start_server({"endpoint": mock.url, "debounceMs": 2000})

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from .errors import (
     StreamError,
 )
 from .sse import SSEDecoder
+
+log = logging.getLogger(__name__)
 
 FIM_PATH = "/v1/fim/completions"
 # How long to read on after finish_reason (for [DONE] and the body's end) to reuse the connection.
@@ -240,7 +244,8 @@ async def _drain(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None
 
     try:
         await asyncio.wait_for(read_to_end(), _DRAIN_SECONDS)
-    except (asyncio.TimeoutError, httpx.HTTPError):
-        pass  # the connection is closed instead of pooled
+    except Exception:  # best effort: the answer is out; a failure costs only the reuse
+        log.debug("the end of a finished stream could not be read; its connection is closed")
     finally:
-        await response.aclose()
+        with contextlib.suppress(Exception):
+            await response.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 
@@ -180,3 +181,35 @@ async def test_closing_the_generator_closes_the_response() -> None:
         assert await gen.__anext__() == "x"
         await gen.aclose()
     assert closed == [True]
+
+
+async def test_finish_reason_ends_the_stream_and_the_rest_is_drained_then_closed() -> None:
+    closed = asyncio.Event()
+    rest_read = []
+
+    class Body(httpx.AsyncByteStream):
+        async def __aiter__(self):
+            last = {"choices": [{"index": 0, "delta": {"content": "b"}, "finish_reason": "stop"}]}
+            yield sse("a")[: -len(b"data: [DONE]\n\n")]
+            yield b"data: " + json.dumps(last).encode() + b"\n\n"
+            # A server slow to send [DONE], then one that never ends the body.
+            await asyncio.sleep(0.05)
+            rest_read.append(True)
+            yield b"data: [DONE]\n\n"
+            await asyncio.sleep(3600)
+
+        async def aclose(self) -> None:
+            closed.set()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Body())
+
+    async with client(handler) as http:
+        started = asyncio.get_running_loop().time()
+        assert await collect(http) == "ab"
+        # The answer did not wait for [DONE]...
+        assert asyncio.get_running_loop().time() - started < 0.05
+        assert not closed.is_set()
+        # ...which a background drain still reads, closing the response after its time limit.
+        await asyncio.wait_for(closed.wait(), 2)
+        assert rest_read == [True]

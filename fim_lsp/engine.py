@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import time
 from collections import deque
@@ -515,9 +514,15 @@ class _Placer:
 
 
 def default_http_client() -> httpx.AsyncClient:
-    """One pooled client for every request: keep-alive (HTTP/2 where offered) saves handshakes."""
+    """One pooled client for every request: keep-alive saves handshakes.
+
+    HTTP/1.1 only. Over HTTP/2, httpcore sends no RST_STREAM for a response closed before its
+    end (encode/httpcore#943): the model would go on generating every stopped suggestion, and
+    the bytes of stopped streams never return to the connection's flow-control window, which
+    stalls the connection after enough of them. Over HTTP/1.1 closing the connection stops it.
+    """
     return httpx.AsyncClient(
-        http2=importlib.util.find_spec("h2") is not None,
+        http2=False,
         limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=120),
         headers={"User-Agent": "fim-lsp"},
         trust_env=True,

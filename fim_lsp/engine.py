@@ -194,11 +194,19 @@ class Engine:
             self._http = default_http_client()
         return self._http
 
-    def warm(self) -> None:
-        """Open (or refresh) the connection now, so the first suggestion pays no handshake."""
+    def warm(self, *, spare: bool = False) -> None:
+        """Open (or refresh) a connection now, so the next suggestion pays no handshake.
+
+        `spare`: a stream was stopped early, which closed its connection (HTTP/1.1); the next
+        call, a debounce away, should find another one open.
+        """
         settings = self.settings
         now = self._clock()
-        if not settings.api_key or not settings.enable or now - self._last_network < _WARM_AFTER:
+        if not settings.api_key or not settings.enable:
+            return
+        if self._warming is not None and not self._warming.done():
+            return
+        if not spare and now - self._last_network < _WARM_AFTER:
             return
         self._last_network = now
         try:
@@ -366,6 +374,7 @@ class Engine:
             host=settings.host,
             timeout=settings.timeout_ms / 1000,
             opened=lambda: prepare(flight.post),
+            closed_early=lambda: self.warm(spare=True),
         )
         try:
             async for delta in stream:

@@ -170,15 +170,17 @@ async def stream_fim(
     host: str,
     timeout: float,
     opened: Callable[[], None] | None = None,
+    closed_early: Callable[[], None] | None = None,
 ) -> AsyncGenerator[str, None]:
     """Send one FIM request and yield the content deltas as they stream in.
 
     Closing the generator (or cancelling the task) closes the HTTP stream: that is how a
-    client stops the generation early. The delta that carries finish_reason is the last one;
-    the rest of the body (`[DONE]`) is read in the background so the connection stays pooled.
+    client stops the generation early, and it costs the connection (`closed_early` is called).
+    The delta that carries finish_reason is the last one; the rest of the body (`[DONE]`) is
+    read in the background so the connection stays pooled.
     """
     deadline = time.monotonic() + timeout
-    drained = False
+    drained = streaming = ended = False
     try:
         response = await client.send(http_request, stream=True)
     except httpx.TimeoutException as err:
@@ -188,6 +190,7 @@ async def stream_fim(
     try:
         if response.status_code != 200:
             raise await status_error(response, host)
+        streaming = True
         if opened is not None:
             # The model is thinking: a good moment for work the answer will need.
             opened()
@@ -209,6 +212,7 @@ async def stream_fim(
                         yield content
                 if time.monotonic() > deadline:
                     raise APITimeoutError(f"{host} did not finish within {timeout:g} s")
+            ended = True
             for data in decoder.close():
                 content, _finish, done = parse_event(data)
                 if done:
@@ -224,6 +228,8 @@ async def stream_fim(
     finally:
         if not drained:
             await response.aclose()
+            if streaming and not ended and closed_early is not None:
+                closed_early()
 
 
 # Drains in progress (the event loop keeps only weak references to tasks).

@@ -95,6 +95,27 @@ async def test_superseded_request_is_answered_at_once_and_its_stream_closed(star
     await asyncio.wait_for(second, 5)
 
 
+async def test_a_stopped_stream_is_replaced_by_a_warm_connection(start_server, mock):
+    # Over HTTP/1.1 stopping a stream closes its connection: a spare is opened at once, so the
+    # next call (a debounce later) pays no new handshake.
+    mock.responder = lambda body: Reply(text="x" * 200, ttft=0.05, token_delay=0.05)
+    client = await start_server({"endpoint": mock.url, "debounceMs": 0})
+    ed = Editor(client, SOURCE)
+    await until(lambda: mock.heads == 1)  # the warm-up at start
+    msg_id = str(uuid.uuid4())
+    first = ed.request(CURSOR, msg_id=msg_id)
+    await until(lambda: bool(mock.requests) and mock.requests[0].chunks_sent >= 2)
+    ed.cancel(msg_id)
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(first, 5)
+    await until(lambda: mock.requests[0].disconnected, 2)
+    await until(lambda: mock.heads == 2, 2)
+    connections = mock.connections
+    mock.responder = lambda body: Reply(text="a + b")
+    assert [i.insert_text for i in await ed.complete(CURSOR - 1)] == ["a + b"]
+    assert mock.connections == connections
+
+
 async def test_stream_in_flight_is_kept_when_typing_what_it_produces(start_server, mock):
     mock.responder = lambda body: Reply(text="a + b", ttft=0.3)
     client = await start_server({"endpoint": mock.url, "debounceMs": 0})

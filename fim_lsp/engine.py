@@ -163,6 +163,7 @@ class Engine:
         self._auth_rejected: tuple[str, str] | None = None
         self._last_network = -_WARM_AFTER
         self._warming: asyncio.Future[None] | None = None
+        self._closed = False
         self.upstream_calls = 0
 
     # -- settings and lifecycle --------------------------------------------------------
@@ -202,7 +203,7 @@ class Engine:
         """
         settings = self.settings
         now = self._clock()
-        if not settings.api_key or not settings.enable:
+        if not settings.api_key or not settings.enable or self._closed:
             return
         if self._warming is not None and not self._warming.done():
             return
@@ -223,6 +224,7 @@ class Engine:
 
     async def aclose(self) -> None:
         """End every request and stream in flight and close the connection pool."""
+        self._closed = True
         self.scheduler.supersede_all()
         for uri in list(self._flights):
             self._drop_flight(uri)

@@ -335,9 +335,9 @@ def tls_env(certs: Certs) -> dict[str, str]:
 
 
 async def open_editor(
-    h2: H2Codestral, start_server, tls_env: dict[str, str], text: str = SOURCE, **options: Any
+    h2: H2Codestral, start_server, tls_env: dict[str, str], text: str = SOURCE
 ) -> Editor:
-    client = await start_server({"endpoint": h2.url, "debounceMs": 0, **options}, env=tls_env)
+    client = await start_server({"endpoint": h2.url, "debounceMs": 0}, env=tls_env)
     editor = Editor(client, text)
     # fim-lsp warms the connection with a HEAD at start: wait for it, so the connection that
     # every later request should reuse is open before the first suggestion is asked for.

@@ -12,6 +12,7 @@ from typing import Any
 from bench_metrics import cpu_seconds, ms, peak_rss_mb, percentile, status_mb
 from bench_replay import (
     ReplayConfig,
+    ascii_source,
     cancel_request,
     change_document,
     open_document,
@@ -42,11 +43,8 @@ def stdlib_text(target_chars: int) -> str:
     for path in stdlib_sources():
         if size >= target_chars:
             break
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if not text.isascii() or "\r" in text:
+        text = ascii_source(path)
+        if text is None:
             continue
         parts.append(text)
         size += len(text) + 1

@@ -162,7 +162,12 @@ def request_inline(
     client: LanguageClient, uri: str, pos: types.Position, msg_id: str, *, invoked: bool = False
 ) -> asyncio.Future[Any]:
     """send_inline with the answer as an asyncio future."""
-    fut = asyncio.wrap_future(send_inline(client, uri, pos, msg_id, invoked=invoked))
+    return awaitable(send_inline(client, uri, pos, msg_id, invoked=invoked))
+
+
+def awaitable(answer: concurrent.futures.Future[Any]) -> asyncio.Future[Any]:
+    """The client's future as an asyncio one, whose outcome is retrieved even if nobody awaits it."""
+    fut = asyncio.wrap_future(answer)
     fut.add_done_callback(_consume)
     return fut
 
@@ -236,6 +241,15 @@ def stdlib_sources(min_size: int = 0, max_size: int = 10**9) -> list[Path]:
     return found
 
 
+def ascii_source(path: Path) -> str | None:
+    """A source file's text if it is ASCII with LF line ends (columns are then string indices)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if text.isascii() and "\r" not in text else None
+
+
 def pick_regions(text: str, n: int, rng: random.Random, max_chars: int) -> list[tuple[int, int]]:
     """Up to n non-overlapping regions of 1-3 code lines, from a line's first non-blank to a line end."""
     lines = text.split("\n")
@@ -281,11 +295,8 @@ def pick_cases(n_files: int, n_regions: int, seed: int, max_chars: int = 200) ->
     for path in candidates:
         if len(cases) >= n_files:
             break
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            continue
-        if not text.isascii() or "\r" in text:
+        text = ascii_source(path)
+        if text is None:
             continue
         spans = pick_regions(text, n_regions, rng, max_chars)
         if len(spans) < n_regions:
@@ -403,10 +414,8 @@ class Typist:
         # The request's bytes are in the pipe now: the client's own serialization is not timed.
         rec.sent = time.monotonic()
         answer.add_done_callback(done)
-        fut = asyncio.wrap_future(answer)
-        fut.add_done_callback(_consume)
         self.records.append(rec)
-        self.current = Shown(rec, fut, msg_id)
+        self.current = Shown(rec, awaitable(answer), msg_id)
 
     def _edit(self, a: int, b: int, text: str, region: Region, cursor: int, kind: str) -> None:
         """A keystroke or an accepted suggestion: cancel, didChange, then a new request."""

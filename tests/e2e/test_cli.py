@@ -9,16 +9,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from lsp_support import API_KEY, server_env
 from mock_codestral import MockCodestral, Reply
 
 
-def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(*args: str, env: dict[str, str], stdin: Any = None) -> subprocess.CompletedProcess[Any]:
+    """`python -m fim_lsp ARGS`; output as text, or as bytes when stdin is given (LSP frames)."""
     return subprocess.run(
         [sys.executable, "-m", "fim_lsp", *args],
+        stdin=stdin,
         capture_output=True,
-        text=True,
+        text=stdin is None,
         env=env,
         timeout=30,
     )
@@ -208,13 +211,7 @@ def test_stdin_from_a_file_is_served_too(tmp_path: Path, mock: MockCodestral) ->
         + _frame({"jsonrpc": "2.0", "method": "exit"})
     )
     with session.open("rb") as stdin:
-        result = subprocess.run(
-            [sys.executable, "-m", "fim_lsp"],
-            stdin=stdin,
-            capture_output=True,
-            env=server_env(MISTRAL_API_KEY=API_KEY),
-            timeout=30,
-        )
+        result = run(env=server_env(MISTRAL_API_KEY=API_KEY), stdin=stdin)
     replies = {m["id"]: m for m in _messages(result.stdout) if "id" in m}
     assert replies[1]["result"]["serverInfo"]["name"] == "fim-lsp"  # type: ignore[index]
     assert replies[2]["result"] is None

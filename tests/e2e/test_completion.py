@@ -8,7 +8,7 @@ import time
 import uuid
 
 import pytest
-from lsp_support import API_KEY, Editor, inline_capabilities
+from lsp_support import API_KEY, Editor, inline_capabilities, until
 from lsprotocol import types
 from mock_codestral import MockCodestral, Reply
 from pygls.exceptions import JsonRpcRequestCancelled
@@ -16,15 +16,6 @@ from pytest_lsp import client_capabilities
 
 SOURCE = "def add(a, b):\n    return \n\n\nprint(add(1, 2))\n"
 CURSOR = len("def add(a, b):\n    return ")
-
-
-async def until(predicate, timeout: float = 5.0) -> None:
-    """Wait for a condition the server brings about asynchronously."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 async def test_suggestion_with_exact_prompt_suffix_and_range(start_server, mock):

@@ -23,15 +23,15 @@ import shutil
 import socket
 import subprocess
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from lsp_support import API_KEY, Editor
+from lsp_support import API_KEY, Editor, until
+from mock_codestral import stream_events
 from pygls.exceptions import JsonRpcRequestCancelled
 
 try:
@@ -50,15 +50,6 @@ def require(missing: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(missing)
     pytest.skip(missing)
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    """Wait for a condition the servers bring about asynchronously."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.01)
 
 
 # --- A throwaway CA and a certificate for 127.0.0.1 ---------------------------------------------
@@ -137,17 +128,6 @@ class Stream:
     chunk_chars: int = 5
     ttft: float = 0.0
     token_delay: float = 0.0
-
-
-def _event(text: str, finish: str | None) -> bytes:
-    chunk = {
-        "id": "x",
-        "object": "chat.completion.chunk",
-        "created": 0,
-        "model": "codestral-latest",
-        "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
-    }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
 
 
 class H2Codestral:
@@ -285,21 +265,16 @@ class H2Codestral:
                     ],
                 }
             )
-            size = max(1, plan.chunk_chars)
-            pieces = [plan.text[i : i + size] for i in range(0, len(plan.text), size)]
-            for n, piece in enumerate(pieces):
-                if await pause(plan.ttft if n == 0 else plan.token_delay):
-                    break
-                if not await body(_event(piece, None)):
+            # The documented stream (role, content, finish_reason, [DONE]), as the mock sends it.
+            events = stream_events(seen.body, plan.text, plan.chunk_chars, "stop")
+            last = len(events) - 1
+            for n, event in enumerate(events):
+                delay = plan.ttft if n == 0 else plan.token_delay if n < last else 0.0
+                if await pause(delay) or not await body(event.encode(), more=n < last):
                     break
                 seen.chunks_sent += 1
             else:
-                if (
-                    not await pause(plan.token_delay)
-                    and await body(_event("", "stop"))
-                    and await body(b"data: [DONE]\n\n", more=False)
-                ):
-                    seen.completed = True
+                seen.completed = True
         finally:
             watcher.cancel()
             seen.disconnected = gone.is_set() and not seen.completed

@@ -9,6 +9,13 @@
 
 Runs: fim-lsp as configured (adaptive debounce), the same with a fixed 75 ms debounce (so the
 debounce can be subtracted exactly), and the naive baseline (debounceMs 0, "naive": true).
+
+Server-added latency of an answer made by a call of its own: its time from request to answer,
+minus its debounce, minus the model's own time. The model's own time is the call's, from the
+request reaching the mock to its last token, plus any wait past the debounce on the output of a
+stream already running for an earlier keystroke that then went another way (a "reuse miss":
+the cost of keeping streams). The strict reading counts a reuse miss as the server's time; it
+is reported beside it, and debounce-included latency counts it in full.
 """
 
 from __future__ import annotations

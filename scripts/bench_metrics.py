@@ -144,7 +144,8 @@ def summarize_replay(
         return i < len(starts) and starts[i] <= rec.done
 
     def exact_match(rec: RequestRecord) -> int | None:
-        """The mock request that answered `rec`: same cursor, started while it was open."""
+        """The mock request that answered `rec`: same cursor, started while it was open, and
+        with output by the answer (a call that had sent nothing cannot have made it)."""
         assert rec.done is not None
         best = None
         for i in range(first_call_after(rec.sent), len(mock_requests)):
@@ -152,11 +153,37 @@ def summarize_replay(
             if m.started > rec.done:
                 break
             inf = info_of[i]
-            if inf is not None and inf.region == rec.region and inf.cursor == rec.cursor:
+            if (
+                inf is not None
+                and inf.region == rec.region
+                and inf.cursor == rec.cursor
+                and m.token_times
+                and m.token_times[0] <= rec.done
+            ):
                 best = i
         return best
 
+    def reuse_miss(rec: RequestRecord, i: int, wait: float) -> float:
+        """How long past its debounce `rec` waited for output of the stream in flight (its
+        region's latest, at or before its cursor) that then went another way, before call `i`
+        was made for it: the model's time, not the server's. A stream the server did not wait
+        on was dropped at once and sends nothing after the debounce."""
+        if wait <= 0:
+            return 0.0
+        start = rec.sent + wait
+        for j in range(first_call_after(rec.sent) - 1, -1, -1):
+            m = mock_requests[j]
+            inf = info_of[j]
+            if m.started < rec.sent - 60:
+                break
+            if inf is None or inf.region != rec.region or inf.cursor > rec.cursor:
+                continue
+            end = m.output_by(mock_requests[i].started)
+            return 0.0 if end is None else max(0.0, end - start)
+        return 0.0
+
     server_added: list[float] = []
+    strict: list[float] = []
     pre_call: list[float] = []
     post_call: list[float] = []
     typed_through: list[float] = []
@@ -164,6 +191,7 @@ def summarize_replay(
     typed_with_call = 0
     reported = 0
     unknown_debounce = 0
+    misses = 0
     worst: list[dict[str, Any]] = []
     reused_stream = 0
     used: set[int] = set()
@@ -184,12 +212,17 @@ def summarize_replay(
                 unknown_debounce += 1
                 continue
             reported += rec.applied_debounce is not None
-            server_added.append(rec.done - rec.sent - wait - mt)
+            strict.append(rec.done - rec.sent - wait - mt)
+            missed = reuse_miss(rec, i, wait)
+            misses += missed > 0
+            server_added.append(strict[-1] - missed)
             pre_call.append(mock_requests[i].started - rec.sent - wait)
             post_call.append(rec.done - (mock_requests[i].model_end or rec.done))
             worst.append(
                 {
                     "ms": ms(server_added[-1]),
+                    "strict_ms": ms(strict[-1]),
+                    "reuse_miss_ms": ms(missed),
                     "before_call_ms": ms(pre_call[-1]),
                     "after_call_ms": ms(post_call[-1]),
                     "model_ms": ms(mt),
@@ -283,7 +316,14 @@ def summarize_replay(
                     else f"{unknown_debounce} empty answers left out (adaptive debounce unknown)"
                 )
             ),
-            "worst": sorted(worst, key=lambda w: -(w["ms"] or 0))[:5],
+            "worst": sorted(worst, key=lambda w: -(w["strict_ms"] or 0))[:5],
+        },
+        "server_added_strict_ms": {
+            "n": len(strict),
+            "p50": ms(percentile(strict, 50)),
+            "p99": ms(percentile(strict, 99)),
+            "max": ms(max(strict) if strict else None),
+            "after_a_reuse_miss": misses,
         },
         "typed_through_ms": {
             "n": len(typed_through),
@@ -297,6 +337,7 @@ def summarize_replay(
             "n": len(debounce_included),
             "p50": ms(percentile(debounce_included, 50)),
             "p90": ms(percentile(debounce_included, 90)),
+            "max": ms(max(debounce_included) if debounce_included else None),
         },
         "chunks_sent": chunks_total,
         "chunks_discarded": chunks_wasted,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import random
 import sys
@@ -60,7 +61,17 @@ class MockCall:
     tokens_sent: int
     completed: bool
     disconnected: bool
+    # When each token was sent.
+    token_times: list[float]
     info: MockInfo | None
+
+    def output_by(self, t: float) -> float | None:
+        """When the last piece of output sent by time t was sent (None: nothing by then)."""
+        i = bisect.bisect_right(self.token_times, t)
+        if i:
+            return self.token_times[i - 1]
+        end = self.model_end
+        return end if end is not None and end <= t else None
 
 
 class Oracle:
@@ -139,6 +150,7 @@ def calls_of(mock: MockCodestral, oracle: Oracle) -> list[MockCall]:
             tokens_sent=r.tokens_sent,
             completed=r.completed,
             disconnected=r.disconnected,
+            token_times=list(r.token_times),
             info=oracle.info.get(id(r.body)),
         )
         for r in list(mock.requests)

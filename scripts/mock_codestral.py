@@ -86,6 +86,8 @@ class RecordedRequest:
     # When the event carrying finish_reason was written: the model's answer is complete.
     answered: float | None = None
     finished: float | None = None
+    # When each token event was written.
+    token_times: list[float] = field(default_factory=list)
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -230,6 +232,9 @@ class MockCodestral:
                 request_line = await reader.readline()
                 if not request_line:
                     return
+                # The model's time starts when the request reaches it; parsing it here (slower
+                # than a real server would) is the mock's own time, not the client's.
+                arrived = time.monotonic()
                 method, path, _version = request_line.decode("latin-1").split(" ", 2)
                 headers: dict[str, str] = {}
                 while True:
@@ -240,7 +245,7 @@ class MockCodestral:
                     headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length", "0"))
                 raw = await reader.readexactly(length) if length else b""
-                keep_open = await self._respond(method, path, headers, raw, reader, writer)
+                keep_open = await self._respond(method, path, headers, raw, reader, writer, arrived)
                 if not keep_open:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
@@ -257,6 +262,7 @@ class MockCodestral:
         raw: bytes,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        arrived: float,
     ) -> bool:
         if method == "HEAD":
             # Headers only: a body here would corrupt the kept-alive connection.
@@ -277,7 +283,7 @@ class MockCodestral:
         except ValueError:
             await self._send_json(writer, 400, {"message": "Invalid JSON body"})
             return True
-        record = RecordedRequest(path=path, headers=headers, body=body, started=time.monotonic())
+        record = RecordedRequest(path=path, headers=headers, body=body, started=arrived)
         with self._lock:
             self.requests.append(record)
         self._log(record)
@@ -386,6 +392,7 @@ class MockCodestral:
                     return False
                 if i > 0 and event.startswith("data: {"):
                     record.tokens_sent += 1
+                    record.token_times.append(time.monotonic())
                 if i >= 1 and reply.mode == "break":
                     writer.transport.abort()
                     record.finished = time.monotonic()

@@ -62,7 +62,7 @@ async def test_keystroke_session_is_answered_exactly(start_server, mock, line: s
     answers: list[tuple[int, Any]] = []
 
     async def settle(entry: tuple[str, asyncio.Future[Any], int]) -> None:
-        msg_id, future, at = entry
+        _msg_id, future, at = entry
         try:
             answers.append((at, await asyncio.wait_for(future, 10)))
         except JsonRpcRequestCancelled:

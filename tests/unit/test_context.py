@@ -24,14 +24,14 @@ def test_exact_slice_around_the_cursor() -> None:
 
 def test_empty_file_and_cursor_at_start_and_end() -> None:
     assert ctx_at("|")[1].prompt == "" and ctx_at("|")[1].suffix == ""
-    clean, ctx = ctx_at("|abc\ndef")
+    _clean, ctx = ctx_at("|abc\ndef")
     assert (ctx.prompt, ctx.suffix) == ("", "abc\ndef")
-    clean, ctx = ctx_at("abc\ndef|")
+    _clean, ctx = ctx_at("abc\ndef|")
     assert (ctx.prompt, ctx.suffix) == ("abc\ndef", "")
 
 
 def test_emoji_cjk_and_crlf_are_kept_whole() -> None:
-    clean, ctx = ctx_at("s = '😀中'\r\nt = '|é'\r\n")
+    _clean, ctx = ctx_at("s = '😀中'\r\nt = '|é'\r\n")
     assert ctx.prompt == "s = '😀中'\r\nt = '"
     assert ctx.suffix == "é'\r\n"
 

@@ -317,7 +317,7 @@ class Engine:
                 return None
             flight = self._launch(doc.uri, key, ctx, settings, request)
             log.info(
-                "model call %d for %s: debounce %.0f ms, waited %.0f ms, after punctuation %s",
+                "model call %d for %s: debounce %.1f ms, waited %.0f ms, after punctuation %s",
                 self.upstream_calls,
                 doc.uri,
                 delay * 1000,

@@ -121,6 +121,7 @@ def summarize_replay(
     *,
     keystrokes: int,
     debounce: float | None,
+    call_debounce: list[float] | None = None,
     cpu: float,
     rss_mb: float | None,
     wall: float,
@@ -206,12 +207,18 @@ def summarize_replay(
             mt = model_time(mock_requests[i])
             if mt is None:
                 continue
-            wait = debounce if rec.applied_debounce is None else rec.applied_debounce
+            # The debounce the server reported with the items, else the one it logged for the
+            # call, else the nominal one.
+            wait = rec.applied_debounce
+            if wait is None and call_debounce is not None:
+                wait = call_debounce[i]
+            reported += wait is not None
             if wait is None:
-                # An adaptive debounce the server could not report (an answer without items).
+                wait = debounce
+            if wait is None:
+                # An adaptive debounce the server did not report (an answer without items).
                 unknown_debounce += 1
                 continue
-            reported += rec.applied_debounce is not None
             strict.append(rec.done - rec.sent - wait - mt)
             missed = reuse_miss(rec, i, wait)
             misses += missed > 0
@@ -309,7 +316,8 @@ def summarize_replay(
             "after_call_p50": ms(percentile(post_call, 50)),
             "debounce_reported": reported,
             "debounce_basis": (
-                f"applied debounce reported by the server for {reported} of {len(server_added)}, "
+                f"applied debounce reported or logged by the server for {reported} of "
+                f"{len(server_added)}, "
                 + (
                     f"else the nominal {debounce * 1000:g} ms"
                     if debounce is not None
@@ -338,6 +346,7 @@ def summarize_replay(
             "p50": ms(percentile(debounce_included, 50)),
             "p90": ms(percentile(debounce_included, 90)),
             "max": ms(max(debounce_included) if debounce_included else None),
+            "sorted": [ms(v) for v in sorted(debounce_included)],
         },
         "chunks_sent": chunks_total,
         "chunks_discarded": chunks_wasted,

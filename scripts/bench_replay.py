@@ -13,8 +13,10 @@ import concurrent.futures
 import contextlib
 import os
 import random
+import re
 import sys
 import sysconfig
+import tempfile
 import time
 import uuid
 import warnings
@@ -55,9 +57,12 @@ def inline_capabilities() -> types.ClientCapabilities:
 
 
 async def start_server(
-    init_options: dict[str, Any], label: str = "server"
+    init_options: dict[str, Any], label: str = "server", log_file: str | None = None
 ) -> tuple[LanguageClient, int]:
-    """Start `python -m fim_lsp` over stdio and initialize a session; returns the client and pid."""
+    """Start `python -m fim_lsp` over stdio and initialize a session; returns the client and pid.
+
+    The server logs at info level to `log_file`, or to SERVER_LOG.<label>.log when that is set.
+    """
     warnings.filterwarnings("ignore", module="pytest_lsp")
     env = {
         k: v
@@ -70,8 +75,9 @@ async def start_server(
         env["PYTHONPATH"] = os.pathsep.join([SERVER_SRC, *filter(None, [env.get("PYTHONPATH")])])
     # -P: the working directory must not put another fim_lsp ahead of --server-src's.
     command = [sys.executable, *(["-P"] if SERVER_SRC else []), "-m", "fim_lsp"]
-    if SERVER_LOG:
-        command += ["-v", "--log-file", f"{SERVER_LOG}.{label}.log"]
+    log_file = log_file or (f"{SERVER_LOG}.{label}.log" if SERVER_LOG else None)
+    if log_file:
+        command += ["-v", "--log-file", log_file]
     config = ClientServerConfig(server_command=command, server_env=env)
     client = await config.start()
     assert isinstance(client, LanguageClient)
@@ -549,12 +555,30 @@ class Typist:
         await asyncio.sleep(0.1)
 
 
+_CALL_LOG = re.compile(r"model call (\d+) for \S+: debounce ([\d.]+) ms")
+
+
+def logged_debounces(log_file: Path, calls: int) -> list[float] | None:
+    """The debounce (seconds) the server logged for each of its model calls, in call order;
+    None unless the log names exactly calls 1..`calls` (then they match the mock's, in order)."""
+    try:
+        text = log_file.read_text(errors="replace")
+    except OSError:
+        return None
+    found = {int(n): float(v) / 1000 for n, v in _CALL_LOG.findall(text)}
+    if sorted(found) != list(range(1, calls + 1)):
+        return None
+    return [found[n] for n in range(1, calls + 1)]
+
+
 async def run_replay(
     label: str, init_options: dict[str, Any], cases: list[FileCase], cfg: ReplayConfig
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Replay every case against a fresh server and mock; the run's metrics and latency samples."""
+    log_dir = tempfile.TemporaryDirectory()
+    log_file = f"{SERVER_LOG}.{label}.log" if SERVER_LOG else str(Path(log_dir.name) / "server.log")
     async with OracleProcess(cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay) as oracle:
-        client, pid = await start_server({"endpoint": oracle.url, **init_options}, label)
+        client, pid = await start_server({"endpoint": oracle.url, **init_options}, label, log_file)
         started = time.monotonic()
         cpu0 = cpu_seconds(pid)
         typist = Typist(client, oracle, cfg)
@@ -573,15 +597,19 @@ async def run_replay(
             await stop_server(client)
         wall = time.monotonic() - started
         calls, connections, heads = await oracle.calls()
-    # With the adaptive debounce on, only the server knows each wait (it reports it with items).
+    # With the adaptive debounce on, only the server knows each wait: it reports it with items,
+    # and logs it for every model call (empty answers included).
     adaptive = init_options.get("adaptiveDebounce", True) and not init_options.get("naive")
     debounce = None if adaptive else float(init_options.get("debounceMs", 75)) / 1000
+    logged = logged_debounces(Path(log_file), len(calls))
+    log_dir.cleanup()
     summary, samples = summarize_replay(
         typist.records,
         typist.pauses,
         calls,
         keystrokes=typist.keystrokes,
         debounce=debounce,
+        call_debounce=logged,
         cpu=cpu,
         rss_mb=rss,
         wall=wall,

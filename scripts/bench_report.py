@@ -60,8 +60,9 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     def add(name: str, value: Any, limit: str, ok: bool | None) -> None:
         rows.append({"target": name, "value": value, "limit": limit, "status": _check(value, ok)})
 
-    # The debounce must be known to subtract it: the fixed-debounce run knows it for every answer,
-    # empty ones included; the main run only for answers with items (the server reports it there).
+    # The debounce must be known to subtract it. The fixed-debounce run knows it for every answer
+    # by construction; the main run learns it from the items and the server's log, which a
+    # server built otherwise may not write.
     exact = fim
     basis = "main run"
     if result.get("fim_lsp_fixed_debounce"):

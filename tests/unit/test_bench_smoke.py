@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from bench_metrics import RequestRecord, percentile, summarize_replay  # noqa: E402
 from bench_oracle import MockCall, MockInfo, Oracle, Region  # noqa: E402
-from bench_replay import pick_cases  # noqa: E402
+from bench_replay import logged_debounces, pick_cases  # noqa: E402
 
 
 def test_percentile_interpolates() -> None:
@@ -75,6 +75,21 @@ def test_a_stream_dropped_at_once_was_not_waited_on() -> None:
     summary = _summary([rec], [dropped, own])
     assert summary["server_added_ms"]["p50"] == pytest.approx(30.0, abs=0.01)
     assert summary["server_added_strict_ms"]["after_a_reuse_miss"] == 0
+
+
+def test_debounces_are_read_from_the_server_log(tmp_path: Path) -> None:
+    log = tmp_path / "server.log"
+    log.write_text(
+        "2026-11-26 16:00:00,000 INFO fim_lsp.engine: model call 1 for file:///a.py: debounce "
+        "75.0 ms, waited 74 ms, after punctuation False\n"
+        "2026-11-26 16:00:01,000 INFO fim_lsp.server: suggestion accepted (1 so far)\n"
+        "2026-11-26 16:00:02,000 INFO fim_lsp.engine: model call 2 for file:///a.py: debounce "
+        "112.4 ms, waited 112 ms, after punctuation True\n"
+    )
+    assert logged_debounces(log, 2) == pytest.approx([0.075, 0.1124])
+    # A call the log does not name: the log cannot be matched to the mock's calls.
+    assert logged_debounces(log, 3) is None
+    assert logged_debounces(tmp_path / "missing.log", 0) is None
 
 
 def test_oracle_answers_the_true_continuation() -> None:

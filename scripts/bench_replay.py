@@ -575,34 +575,35 @@ async def run_replay(
     label: str, init_options: dict[str, Any], cases: list[FileCase], cfg: ReplayConfig
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """Replay every case against a fresh server and mock; the run's metrics and latency samples."""
-    log_dir = tempfile.TemporaryDirectory()
-    log_file = f"{SERVER_LOG}.{label}.log" if SERVER_LOG else str(Path(log_dir.name) / "server.log")
-    async with OracleProcess(cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay) as oracle:
-        client, pid = await start_server({"endpoint": oracle.url, **init_options}, label, log_file)
-        started = time.monotonic()
-        cpu0 = cpu_seconds(pid)
-        typist = Typist(client, oracle, cfg)
-        try:
-            for case in cases:
-                if typist.out_of_time():
-                    break
-                await typist.type_file(case)
-            await asyncio.sleep(0.3)
-            cpu = cpu_seconds(pid) - cpu0
-            rss = peak_rss_mb(pid)
-            messages = [m.message for m in client.messages]
-        finally:
-            for fut in typist.background:
-                fut.cancel()
-            await stop_server(client)
-        wall = time.monotonic() - started
-        calls, connections, heads = await oracle.calls()
-    # With the adaptive debounce on, only the server knows each wait: it reports it with items,
-    # and logs it for every model call (empty answers included).
+    with tempfile.TemporaryDirectory() as tmp:
+        log_file = f"{SERVER_LOG}.{label}.log" if SERVER_LOG else str(Path(tmp) / "server.log")
+        async with OracleProcess(cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay) as oracle:
+            client, pid = await start_server(
+                {"endpoint": oracle.url, **init_options}, label, log_file
+            )
+            started = time.monotonic()
+            cpu0 = cpu_seconds(pid)
+            typist = Typist(client, oracle, cfg)
+            try:
+                for case in cases:
+                    if typist.out_of_time():
+                        break
+                    await typist.type_file(case)
+                await asyncio.sleep(0.3)
+                cpu = cpu_seconds(pid) - cpu0
+                rss = peak_rss_mb(pid)
+                messages = [m.message for m in client.messages]
+            finally:
+                for fut in typist.background:
+                    fut.cancel()
+                await stop_server(client)
+            wall = time.monotonic() - started
+            calls, connections, heads = await oracle.calls()
+        # With the adaptive debounce on, only the server knows each wait: it reports it with
+        # items, and logs it for every model call (empty answers included).
+        logged = logged_debounces(Path(log_file), len(calls))
     adaptive = init_options.get("adaptiveDebounce", True) and not init_options.get("naive")
     debounce = None if adaptive else float(init_options.get("debounceMs", 75)) / 1000
-    logged = logged_debounces(Path(log_file), len(calls))
-    log_dir.cleanup()
     summary, samples = summarize_replay(
         typist.records,
         typist.pauses,

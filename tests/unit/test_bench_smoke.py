@@ -65,9 +65,9 @@ def test_server_added_counts_a_wait_on_a_stream_that_went_another_way_as_model_t
 
 
 def test_a_stream_dropped_at_once_was_not_waited_on() -> None:
-    # The same timeline, but the server dropped the earlier stream when the key came (it ended
-    # at 0.101, before the debounce did) and its call for cursor 11 started at 0.203 anyway:
-    # those 28 ms are the server's.
+    # The same timeline, but the server dropped the earlier stream when the key came (its last
+    # token at 0.1005, long before the debounce ended) and its call for cursor 11 started at
+    # 0.203 all the same: those 28 ms are the server's.
     dropped = _call(0.0, [0.1005], 10, completed=False)
     own = _call(0.203, [0.4, 0.5], 11, completed=True)
     rec = RequestRecord("r", 11, sent=0.1, done=0.502, items=[{}], source="model")

@@ -48,22 +48,26 @@ class MockInfo:
 class MockCall:
     """One upstream call as the mock saw it (monotonic seconds), and what the oracle answered."""
 
-    @property
-    def model_end(self) -> float | None:
-        """The end of the model's own time: its last token, or when the stream ended without one."""
-        return self.answered if self.answered is not None else self.finished
-
     started: float
     # When the last token was sent (the model's answer complete), else None.
     answered: float | None
     finished: float | None
     chunks_sent: int
-    tokens_sent: int
     completed: bool
     disconnected: bool
     # When each token was sent.
     token_times: list[float]
     info: MockInfo | None
+
+    @property
+    def model_end(self) -> float | None:
+        """The end of the model's own time: its last token, or when the stream ended without one."""
+        return self.answered if self.answered is not None else self.finished
+
+    @property
+    def tokens_sent(self) -> int:
+        """How many tokens were sent."""
+        return len(self.token_times)
 
     def output_by(self, t: float) -> float | None:
         """When the last piece of output sent by time t was sent (None: nothing by then)."""
@@ -147,7 +151,6 @@ def calls_of(mock: MockCodestral, oracle: Oracle) -> list[MockCall]:
             answered=r.answered,
             finished=r.finished,
             chunks_sent=r.chunks_sent,
-            tokens_sent=r.tokens_sent,
             completed=r.completed,
             disconnected=r.disconnected,
             token_times=list(r.token_times),

@@ -80,7 +80,6 @@ class RecordedRequest:
     body: dict[str, Any]
     started: float
     chunks_sent: int = 0
-    tokens_sent: int = 0
     completed: bool = False
     disconnected: bool = False
     # When the event carrying finish_reason was written: the model's answer is complete.
@@ -88,6 +87,11 @@ class RecordedRequest:
     finished: float | None = None
     # When each token event was written.
     token_times: list[float] = field(default_factory=list)
+
+    @property
+    def tokens_sent(self) -> int:
+        """How many token events were written."""
+        return len(self.token_times)
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -391,7 +395,6 @@ class MockCodestral:
                 if not await send(data.encode()):
                     return False
                 if i > 0 and event.startswith("data: {"):
-                    record.tokens_sent += 1
                     record.token_times.append(time.monotonic())
                 if i >= 1 and reply.mode == "break":
                     writer.transport.abort()

@@ -87,15 +87,17 @@ def _frame(obj: dict) -> bytes:
     return b"Content-Length: %d\r\n\r\n%s" % (len(data), data)
 
 
+def _content_length(head: bytes) -> int:
+    match = re.search(rb"Content-Length: (\d+)", head)
+    assert match is not None, head
+    return int(match[1])
+
+
 def _read_frame(sock: socket.socket, buffer: bytearray) -> dict:
     while b"\r\n\r\n" not in buffer:
         buffer += sock.recv(65536)
     head, _, rest = bytes(buffer).partition(b"\r\n\r\n")
-    length = int(
-        next(line for line in head.split(b"\r\n") if line.startswith(b"Content-Length")).split(
-            b":"
-        )[1]
-    )
+    length = _content_length(head)
     while len(rest) < length:
         rest += sock.recv(65536)
     buffer[:] = rest[length:]
@@ -194,7 +196,7 @@ def _messages(data: bytes) -> list[dict[str, object]]:
     out = []
     while data:
         head, _, rest = data.partition(b"\r\n\r\n")
-        length = int(re.search(rb"Content-Length: (\d+)", head)[1])  # type: ignore[index]
+        length = _content_length(head)
         out.append(json.loads(rest[:length]))
         data = rest[length:]
     return out

@@ -31,7 +31,6 @@ def _call(started: float, tokens: list[float], cursor: int, *, completed: bool) 
         answered=tokens[-1] if completed else None,
         finished=tokens[-1] + 0.001,
         chunks_sent=len(tokens) + 1,
-        tokens_sent=len(tokens),
         completed=completed,
         disconnected=not completed,
         token_times=tokens,
@@ -39,9 +38,13 @@ def _call(started: float, tokens: list[float], cursor: int, *, completed: bool) 
     )
 
 
-def _summary(records: list[RequestRecord], calls: list[MockCall]) -> dict[str, Any]:
+def _summary(calls: list[MockCall]) -> dict[str, Any]:
+    """The metrics of one answer: the key for cursor 11 at 0.1, answered at 0.502 after the
+    75 ms debounce the server reported."""
+    rec = RequestRecord("r", 11, sent=0.1, done=0.502, items=[{}], source="model")
+    rec.applied_debounce = 0.075
     summary, _ = summarize_replay(
-        records, [], calls, keystrokes=10, debounce=0.075, cpu=0.1, rss_mb=50.0, wall=1.0
+        [rec], [], calls, keystrokes=10, debounce=0.075, cpu=0.1, rss_mb=50.0, wall=1.0
     )
     return summary
 
@@ -52,9 +55,7 @@ def test_server_added_counts_a_wait_on_a_stream_that_went_another_way_as_model_t
     # last token is at 0.5; the editor has the answer at 0.502.
     miss = _call(0.0, [0.2], 10, completed=False)
     own = _call(0.203, [0.4, 0.5], 11, completed=True)
-    rec = RequestRecord("r", 11, sent=0.1, done=0.502, items=[{}], source="model")
-    rec.applied_debounce = 0.075
-    summary = _summary([rec], [miss, own])
+    summary = _summary([miss, own])
     # 3 ms from the other stream's token to the new call, 2 ms from the last token to the editor.
     assert summary["server_added_ms"]["n"] == 1
     assert summary["server_added_ms"]["p50"] == pytest.approx(5.0, abs=0.01)
@@ -70,9 +71,7 @@ def test_a_stream_dropped_at_once_was_not_waited_on() -> None:
     # 0.203 all the same: those 28 ms are the server's.
     dropped = _call(0.0, [0.1005], 10, completed=False)
     own = _call(0.203, [0.4, 0.5], 11, completed=True)
-    rec = RequestRecord("r", 11, sent=0.1, done=0.502, items=[{}], source="model")
-    rec.applied_debounce = 0.075
-    summary = _summary([rec], [dropped, own])
+    summary = _summary([dropped, own])
     assert summary["server_added_ms"]["p50"] == pytest.approx(30.0, abs=0.01)
     assert summary["server_added_strict_ms"]["after_a_reuse_miss"] == 0
 

@@ -33,7 +33,7 @@ from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through, ty
 from .context import FimContext, slice_context
 from .documents import Document
 from .postprocess import PostContext, Suggestion, postprocess, prepare, stream_done
-from .scheduler import Rhythm, Scheduler, Superseded, Ticket
+from .scheduler import Rhythm, Scheduler, Superseded, Ticket, spot_at
 from .settings import Settings, missing_key_message
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,6 @@ _ADOPT_GRACE = 0.2
 _MAX_TYPED = 256
 # Finished suggestions kept per document for typing through.
 _RECENT = 4
-# Characters after which a pause is likely: the end of a statement, clause or argument.
-_PAUSE_AFTER = frozenset(":;,)]}{([=\n")
 # Warm the connection again after this much idle time.
 _WARM_AFTER = 45.0
 
@@ -109,12 +107,6 @@ def context_at(doc: Document, line: int, index: int, settings: Settings) -> FimC
         doc.language_id,
         doc.uri,
     )
-
-
-def at_boundary(ctx: FimContext) -> bool:
-    """Whether the cursor follows a character users often pause after (not inside a word)."""
-    last = ctx.prompt[-1:]
-    return last in _PAUSE_AFTER
 
 
 @dataclass(eq=False)
@@ -287,13 +279,13 @@ class Engine:
                         (self._clock() - arrived) * 1000,
                     )
             self._drop_flight(doc.uri)
-            boundary = at_boundary(ctx)
+            spot = spot_at(ctx.prompt, ctx.suffix)
             delay = self.rhythm.delay(
                 fixed=settings.debounce_ms / 1000,
                 low=settings.debounce_min_ms / 1000,
                 high=settings.debounce_max_ms / 1000,
                 adaptive=settings.adaptive_debounce and not settings.naive,
-                boundary=boundary,
+                spot=spot,
             )
             if invoked or settings.debounce_ms == 0:
                 # Asked for explicitly, or the user wants no wait at all (adaptive or not).
@@ -317,12 +309,12 @@ class Engine:
                 return None
             flight = self._launch(doc.uri, key, ctx, settings, request)
             log.info(
-                "model call %d for %s: debounce %.1f ms, waited %.0f ms, after punctuation %s",
+                "model call %d for %s: debounce %.1f ms, waited %.0f ms, %s",
                 self.upstream_calls,
                 doc.uri,
                 delay * 1000,
                 (self._clock() - arrived) * 1000,
-                boundary,
+                spot.value,
             )
             log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
             _diverged, result = await self._await_flight(ticket, flight, "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from collections import deque
 
 
@@ -93,12 +94,76 @@ def _wake(sleep: asyncio.Future[None]) -> None:
         sleep.set_result(None)
 
 
+class Spot(enum.Enum):
+    """Where the cursor is, as far as the odds of a pause there go."""
+
+    PUNCTUATION = "after punctuation"
+    WORD_END = "after a whole word"
+    PARTIAL = "inside a word"
+    OTHER = "after a space"
+
+
+# Multiples of the typical key gap to wait at each spot. Where pauses are common (after
+# punctuation, after a word that the file already holds) just under a typical gap, so a pause
+# gets its call early; inside a word, where a pause is rare, well past it, so ordinary slow keys
+# do not start calls that the next key throws away. Tuned with scripts/bench.py (see README).
+_FACTOR = {
+    Spot.PUNCTUATION: 0.9,
+    Spot.WORD_END: 0.85,
+    Spot.PARTIAL: 1.45,
+    Spot.OTHER: 1.12,
+}
+# Characters after which a pause is likely: the end of a statement, clause or argument.
+_PAUSE_AFTER = frozenset(":;,)]}{([=\n")
+# A longer word is judged by its last characters; occurrences of a word looked at, at most. Both
+# keep the cost per keystroke bounded by the (already bounded) prompt, not by the word.
+_LONGEST_WORD = 48
+_WORD_LOOKS = 64
+
+
+def spot_at(prompt: str, suffix: str) -> Spot:
+    """Classify the cursor at the end of `prompt`: after punctuation, a whole word, part of one."""
+    last = prompt[-1:]
+    if last in _PAUSE_AFTER:
+        return Spot.PUNCTUATION
+    if not _is_word_char(last):
+        return Spot.OTHER
+    start = len(prompt) - 1
+    while start > 0 and _is_word_char(prompt[start - 1]) and len(prompt) - start < _LONGEST_WORD:
+        start -= 1
+    word = prompt[start:]
+    # A word the file already uses is likely finished (a name being typed again); one it does
+    # not is likely still being typed.
+    if _has_whole_word(prompt, word, start) or _has_whole_word(suffix, word, len(suffix)):
+        return Spot.WORD_END
+    return Spot.PARTIAL
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _has_whole_word(text: str, word: str, end: int) -> bool:
+    """Whether `word` stands alone (not inside a longer word) somewhere in text[:end]."""
+    n = len(word)
+    at = text.find(word, 0, end)
+    for _ in range(_WORD_LOOKS):
+        if at < 0:
+            return False
+        before = text[at - 1] if at > 0 else " "
+        after = text[at + n] if at + n < len(text) else " "
+        if not _is_word_char(before) and not _is_word_char(after):
+            return True
+        at = text.find(word, at + 1, end)
+    return False
+
+
 class Rhythm:
     """Learns the user's typing rhythm and the model's latency, and proposes a debounce delay.
 
-    A key that comes later than a typical gap means the user paused: waiting a little longer than
-    that gap fires at pauses and rarely mid-word. A slow model shortens the wait, since its own
-    latency already delays the suggestion.
+    A key that comes later than a typical gap means the user paused: waiting about that gap, less
+    where pauses are common and more inside a word, fires at pauses and rarely mid-word. A slow
+    model shortens the wait, since its own latency already delays the suggestion.
     """
 
     # Gaps longer than this are pauses, not typing.
@@ -132,12 +197,10 @@ class Rhythm:
         else:
             self._latency += 0.3 * (seconds - self._latency)
 
-    def delay(
-        self, *, fixed: float, low: float, high: float, adaptive: bool, boundary: bool
-    ) -> float:
+    def delay(self, *, fixed: float, low: float, high: float, adaptive: bool, spot: Spot) -> float:
         """Seconds to wait before calling the model.
 
-        `boundary`: the cursor is at a likely pause (end of line, after a non-word character).
+        `spot`: where the cursor is, which tells how likely a pause is there.
         """
         if not adaptive:
             return fixed
@@ -145,9 +208,8 @@ class Rhythm:
             return min(max(fixed, low), high)
         gaps = sorted(self._gaps)
         typical = gaps[len(gaps) // 2]
-        # Just past a typical gap: later than that, the user has most likely paused. Mid-word a
-        # pause is less likely, so the wait is longer there.
-        wait = (0.9 if boundary else 1.12) * typical + 0.005
+        # About a typical gap: later than that, the user has most likely paused.
+        wait = _FACTOR[spot] * typical + 0.005
         if self._latency is not None and self._latency > 4 * typical:
             # A model much slower than the typing: its latency already hides a false start.
             wait -= min(0.1 * self._latency, 0.25 * wait)

@@ -231,6 +231,27 @@ async def test_debounce_is_learnt_from_typing_and_zero_means_none(start_server, 
         assert 30 <= applied < 75
 
 
+async def test_debounce_is_longer_inside_a_new_word_than_after_a_known_one(start_server, mock):
+    mock.responder = lambda body: Reply(text="a + b")
+    client = await start_server({"endpoint": mock.url, "debounceMs": 75})
+    ed = Editor(client, "def add(a, b):\n    total = a + b\n    \n")
+    offset = len("def add(a, b):\n    total = a + b\n    ")
+
+    async def type_then_complete(text: str) -> float:
+        nonlocal offset
+        for ch in text:
+            offset = ed.type(offset, ch)
+            await asyncio.sleep(0.06)
+        items = await ed.complete(offset)
+        assert items and items[0].command is not None and items[0].command.arguments
+        return float(items[0].command.arguments[0]["debounceMs"])
+
+    # "tot" is only part of a word the file holds; "total" is the word itself.
+    inside = await type_then_complete("return tot")
+    after_word = await type_then_complete("al")
+    assert inside > 1.3 * after_word
+
+
 async def test_invoked_trigger_skips_the_debounce(start_server, mock):
     mock.responder = lambda body: Reply(text="a + b")
     client = await start_server({"endpoint": mock.url, "debounceMs": 2000})

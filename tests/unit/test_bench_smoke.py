@@ -80,10 +80,10 @@ def test_debounces_are_read_from_the_server_log(tmp_path: Path) -> None:
     log = tmp_path / "server.log"
     log.write_text(
         "2026-11-26 16:00:00,000 INFO fim_lsp.engine: model call 1 for file:///a.py: debounce "
-        "75.0 ms, waited 74 ms, after punctuation False\n"
+        "75.0 ms, waited 74 ms, inside a word\n"
         "2026-11-26 16:00:01,000 INFO fim_lsp.server: suggestion accepted (1 so far)\n"
         "2026-11-26 16:00:02,000 INFO fim_lsp.engine: model call 2 for file:///a.py: debounce "
-        "112.4 ms, waited 112 ms, after punctuation True\n"
+        "112.4 ms, waited 112 ms, after punctuation\n"
     )
     assert logged_debounces(log, 2) == pytest.approx([0.075, 0.1124])
     # A call the log does not name: the log cannot be matched to the mock's calls.

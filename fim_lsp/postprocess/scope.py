@@ -73,6 +73,20 @@ def cut(lines: list[str], view: View) -> int | None:
         and suffix_indent is not None
         and suffix_indent < (limit if inside and is_blank(lines[0]) else base)
     )
+    # After a complete line the document may leave levels open: the code after the cursor is
+    # shallower (the user is filling a gap down to it). Lines down to that level, right after
+    # the ones before them, finish the open blocks as the document does next; after a blank
+    # line they are more likely new code the model ran on into.
+    gap_floor = (
+        suffix_indent if not inside and suffix_indent is not None and suffix_indent < base else None
+    )
+    # Or the document goes on with the body of a block that a dedented line of the suggestion
+    # opens (an `elif`, a loop): such a line must be shallower than that body.
+    body_indent = (
+        suffix_indent
+        if not inside and is_blank(lines[0]) and suffix_indent is not None and suffix_indent <= base
+        else None
+    )
     # Same-level statements mid-block: a blank line after a complete one ends the suggestion.
     stop_at_blank = not inside and suffix_indent is not None and suffix_indent >= base
     syntax = view.syntax
@@ -95,6 +109,7 @@ def cut(lines: list[str], view: View) -> int | None:
             continue
         if stop_at_blank and blank_at is not None:
             return blank_at
+        after_blank = blank_at is not None
         blank_at = None
         if in_text:
             # Comment and docstring text lines up with where it started; a line left of the
@@ -131,7 +146,15 @@ def cut(lines: list[str], view: View) -> int | None:
             if comments_from is None:
                 comments_from = i
             continue
-        if width < limit:
+        if width < limit and (after_blank or gap_floor is None or width < gap_floor):
+            if (
+                body_indent is not None
+                and width < body_indent
+                and not after_blank
+                and _opens_block(line)
+            ):
+                # The line bridges to the body the document holds, and ends the suggestion.
+                return i + 1
             return comments_from if comments_from is not None else i
         comments_from = None
     return None

@@ -78,3 +78,37 @@ def test_namespace_body_at_column_zero_is_kept() -> None:
 def test_docstring_line_stops_where_text_leaves_the_docstring() -> None:
     doc = 'class A:\n    def f(self):\n        """Return the █\n        """\n'
     assert text_of("value.\n\n    def g(self):\n        pass", doc) == "value."
+
+
+# The document after the cursor may be shallower than the cursor's line: the user is filling in
+# the code between (the end of a loop, a function). Lines down to that level finish the blocks.
+def test_a_dedent_into_the_gap_before_the_document_goes_on_is_kept() -> None:
+    doc = "def f(caps):\n    for key in caps:\n        caps[key] += 1█\n\n\ndef g():\n    pass\n"
+    assert text_of("\n    return caps", doc) == "\n    return caps"
+    assert text_of("\n    return caps\n\n\ndef h():\n    pass", doc) == "\n    return caps"
+
+
+def test_a_dedent_to_the_level_the_document_goes_on_at_is_kept() -> None:
+    doc = "def find(path):\n    if path:\n        return path█\n    return None\n"
+    assert text_of('\n    log.debug("none")', doc) == '\n    log.debug("none")'
+    # Down to the document's own next line, which is not repeated.
+    assert text_of('\n    log.debug("none")\n    return None', doc) == '\n    log.debug("none")'
+
+
+def test_a_dedent_after_a_blank_line_is_code_the_model_ran_on_into() -> None:
+    doc = "def f():\n    class E:\n        def m(self, key):\n            █\n    e = E()\n"
+    raw = "raise KeyError(key)\n\n        def _extra(value):\n            return value\n"
+    assert text_of(raw, doc) == "raise KeyError(key)"
+
+
+def test_a_dedented_opener_whose_body_the_document_holds_bridges_to_it() -> None:
+    doc = "while i < n:\n    if a:\n        k = 1\n    elif b:\n        k = 2█\n        done()\n"
+    assert text_of("\n    elif c:", doc) == "\n    elif c:"
+    # The bridge ends the suggestion: the body is the document's.
+    assert text_of("\n    elif c:\n        done()\n    else:", doc) == "\n    elif c:"
+
+
+def test_a_dedent_where_the_document_goes_on_deeper_is_cut() -> None:
+    doc = "def f(a):\n    if a:\n        x = 1█\n        y = 2\n"
+    assert text_of("\n    return x", doc) is None
+    assert text_of("\n        z = 3\n    return x", doc) == "\n        z = 3"

@@ -274,6 +274,18 @@ def summarize_replay(
     )
     tokens_total = sum(m.tokens_sent for m in mock_requests)
     tokens_wasted = sum(m.tokens_sent for i, m in enumerate(mock_requests) if i not in used)
+    # Which calls streamed tokens that never reached the screen, to see where waste comes from.
+    wasted_calls = [
+        {
+            "call": i + 1,
+            "tokens": m.tokens_sent,
+            "wrong_answer": bool(info_of[i] is not None and info_of[i].wrong),
+            "completed": bool(m.completed),
+            "cursor": None if info_of[i] is None else f"{info_of[i].region}@{info_of[i].cursor}",
+        }
+        for i, m in enumerate(mock_requests)
+        if i not in used and m.tokens_sent
+    ]
 
     debounce_included: list[float] = []
     for pause in pauses:
@@ -350,10 +362,13 @@ def summarize_replay(
         },
         "chunks_sent": chunks_total,
         "chunks_discarded": chunks_wasted,
-        "discarded_share": round(chunks_wasted / chunks_total, 4) if chunks_total else 0.0,
+        "discarded_chunk_share": round(chunks_wasted / chunks_total, 4) if chunks_total else 0.0,
         "chunks_discarded_of_wrong_answers": wasted_wrong,
         "tokens_sent": tokens_total,
         "tokens_discarded": tokens_wasted,
+        # The measure: tokens streamed that never reached the screen.
+        "discarded_share": round(tokens_wasted / tokens_total, 4) if tokens_total else 0.0,
+        "discarded_calls": wasted_calls,
         "pauses": len(pauses),
         "pauses_correct": sum(p.correct for p in pauses),
         "pause_coverage": round(sum(p.correct for p in pauses) / len(pauses), 4)

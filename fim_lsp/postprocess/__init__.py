@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from . import closing, layout, repetition, rest, scope, seam, suffix
 from ._types import PostContext, Suggestion
-from ._view import View, view_of
+from ._view import View, is_blank, view_of
 from .blank import is_empty
 from .mode import single_line
 
@@ -31,7 +31,7 @@ __all__ = ["PostContext", "Suggestion", "postprocess", "prepare", "stream_done"]
 
 def _cut(lines: list[str], view: View) -> int | None:
     """Where the suggestion must end (keep lines[:cut]), decided line by line, or None."""
-    if single_line(view):
+    if single_line(view) and not _comment_ended(lines, view):
         return 1
     whole = [view.line_prefix + lines[0], *lines[1:]]
     found = (suffix.cut(lines, view), scope.cut(lines, view), repetition.cut(whole))
@@ -43,6 +43,20 @@ def _cut(lines: list[str], view: View) -> int | None:
     while end > 1 and not lines[end - 1].strip():
         end -= 1
     return end
+
+
+def _comment_ended(lines: list[str], view: View) -> bool:
+    """The model ends the line's trailing comment at the cursor and goes on with the next lines.
+
+    As in a table whose rows end with a comment. A space before the cursor means the user is
+    still writing the comment: then only its line is completed.
+    """
+    return (
+        view.at_cursor.in_line_comment
+        and not view.mid_line
+        and is_blank(lines[0])
+        and not view.line_prefix[-1:].isspace()
+    )
 
 
 def prepare(ctx: PostContext) -> None:

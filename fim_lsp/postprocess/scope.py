@@ -77,16 +77,15 @@ def cut(lines: list[str], view: View) -> int | None:
     # shallower (the user is filling a gap down to it). Lines down to that level, right after
     # the ones before them, finish the open blocks as the document does next; after a blank
     # line they are more likely new code the model ran on into.
-    gap_floor = (
-        suffix_indent if not inside and suffix_indent is not None and suffix_indent < base else None
-    )
-    # Or the document goes on with the body of a block that a dedented line of the suggestion
-    # opens (an `elif`, a loop): such a line must be shallower than that body.
-    body_indent = (
-        suffix_indent
-        if not inside and is_blank(lines[0]) and suffix_indent is not None and suffix_indent <= base
-        else None
-    )
+    gap_floor = body_indent = None
+    # (A closing bracket next is the end of the cursor's own block: no level is left open.)
+    if not inside and suffix_indent is not None and nxt and nxt[1].lstrip()[:1] not in _CLOSERS:
+        if suffix_indent < base:
+            gap_floor = suffix_indent
+        # Or the document goes on with the body of a block that a dedented line of the
+        # suggestion opens (an `elif`, a loop): such a line must be shallower than that body.
+        if is_blank(lines[0]) and suffix_indent <= base:
+            body_indent = suffix_indent
     # Same-level statements mid-block: a blank line after a complete one ends the suggestion.
     stop_at_blank = not inside and suffix_indent is not None and suffix_indent >= base
     syntax = view.syntax

@@ -10,6 +10,7 @@ from ._view import View, indent_width, is_blank
 _STRONG_CHARS = 10
 _MAX_COMPARE = 200
 _TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
+_NUMBER = re.compile(r"\d+")
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -38,7 +39,8 @@ def same_line(a: str, b: str) -> bool:
     if min(len(a), len(b)) < _STRONG_CHARS or max(len(a), len(b)) > _MAX_COMPARE:
         return False
     limit = max(1, min(len(a), len(b)) // 10)
-    return edit_distance(a, b, limit) <= limit
+    # Rows of a table (codes, indices, versions) differ in their numbers only: not an echo.
+    return edit_distance(a, b, limit) <= limit and _NUMBER.findall(a) == _NUMBER.findall(b)
 
 
 def _strong(line: str) -> bool:

@@ -38,3 +38,14 @@ def test_multi_line(doc: str, language: str) -> None:
 def test_comment_completion_keeps_one_line() -> None:
     got = postprocess("the total\nx = 1", at("def f():\n    # compute █\n"))
     assert got is not None and got.text == "the total"
+
+
+def test_rows_after_a_finished_trailing_comment_go_on_below_it() -> None:
+    doc = "CODES = {\n    0x41: 0x41,  # LETTER A█\n    0x43: 0x43,  # LETTER C\n}\n"
+    got = postprocess("\n    0x42: 0x42,  # LETTER B", at(doc))
+    assert got is not None and got.text == "\n    0x42: 0x42,  # LETTER B"
+    # Still writing the comment (a space before the cursor): its line only, here nothing.
+    assert postprocess("\nx = 1", at("def f():\n    # compute █\n")) is None
+    # Not a trailing comment's end: the comment text itself is completed.
+    got = postprocess(" B\n    0x42: 0x42,", at(doc))
+    assert got is not None and got.text == " B"

@@ -112,3 +112,9 @@ def test_a_dedent_where_the_document_goes_on_deeper_is_cut() -> None:
     doc = "def f(a):\n    if a:\n        x = 1█\n        y = 2\n"
     assert text_of("\n    return x", doc) is None
     assert text_of("\n        z = 3\n    return x", doc) == "\n        z = 3"
+
+
+def test_a_dedent_before_a_closing_bracket_is_not_a_gap() -> None:
+    # The `}` after the cursor closes the cursor's block: a shallower line still sits inside it.
+    doc = "function f(a) {\n  if (a) {\n    x = 1;█\n  }\n  return x;\n}\n"
+    assert text_of("\n  y = 2;", doc, "javascript") is None

@@ -38,3 +38,10 @@ def test_same_text_at_another_indentation_is_not_a_repeat() -> None:
 def test_edit_distance() -> None:
     assert suffix.edit_distance("kitten", "sitting", 5) == 3
     assert suffix.edit_distance("abc", "abcdefgh", 2) == 3
+
+
+def test_table_rows_that_differ_in_their_numbers_are_not_an_echo() -> None:
+    doc = "CODES = [\n    █\n    (0x0043, 'LATIN CAPITAL LETTER C'),\n]\n"
+    raw = "(0x0042, 'LATIN CAPITAL LETTER B'),"
+    got = postprocess(raw, at(doc))
+    assert got is not None and got.text == raw

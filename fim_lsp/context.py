@@ -53,3 +53,17 @@ def slice_context(
         used += len(lines[j])
         j += 1
     return FimContext("".join(before), "".join(after), language_id, path)
+
+
+def is_word_char(c: str) -> bool:
+    """A letter, a digit or `_` (one character; False for "")."""
+    return c.isalnum() or c == "_"
+
+
+def word_start(text: str, end: int, longest: int | None = None) -> int:
+    """Where the word ending at `end` starts (`end` itself if none), at most `longest` back."""
+    start = end
+    floor = 0 if longest is None else max(0, end - longest)
+    while start > floor and is_word_char(text[start - 1]):
+        start -= 1
+    return start

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from .context import word_start
 from .documents import Document
 from .engine import Completion
 
@@ -60,10 +61,8 @@ def completion_items(
     # The edit starts at the word before the cursor, so clients that filter items by the typed
     # word (Helix, Eglot, most completion menus) keep the item as the user types on.
     body = doc.line(completion.line)
-    word_start = completion.start
-    while word_start > 0 and (body[word_start - 1].isalnum() or body[word_start - 1] == "_"):
-        word_start -= 1
-    word = body[word_start : completion.start]
+    start = word_start(body, completion.start)
+    word = body[start : completion.start]
     text = word + completion.text
     first = text.lstrip().split("\n", 1)[0].rstrip("\r")
     label = first if len(first) <= _LABEL_WIDTH else first[: _LABEL_WIDTH - 1] + "…"
@@ -84,7 +83,7 @@ def completion_items(
         preselect=True,
         insert_text_format=types.InsertTextFormat.PlainText,
         text_edit=types.TextEdit(
-            range=_range(doc, completion.line, word_start, completion.end), new_text=text
+            range=_range(doc, completion.line, start, completion.end), new_text=text
         ),
         command=_accept_command(doc, completion),
     )

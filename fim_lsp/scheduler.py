@@ -6,6 +6,8 @@ import asyncio
 import enum
 from collections import deque
 
+from .context import is_word_char, word_start
+
 # The event loop's epoll wait rounds its timeout up to a whole millisecond, so a timer fires up
 # to 1 ms late: aimed this much early, a debounce ends on time on average.
 _TIMER_LEAD = 0.0005
@@ -130,21 +132,15 @@ def spot_at(prompt: str, suffix: str) -> Spot:
     last = prompt[-1:]
     if last in _PAUSE_AFTER:
         return Spot.PUNCTUATION
-    if not _is_word_char(last):
+    if not is_word_char(last):
         return Spot.OTHER
-    start = len(prompt) - 1
-    while start > 0 and _is_word_char(prompt[start - 1]) and len(prompt) - start < _LONGEST_WORD:
-        start -= 1
+    start = word_start(prompt, len(prompt), _LONGEST_WORD)
     word = prompt[start:]
     # A word the file already uses is likely finished (a name being typed again); one it does
     # not is likely still being typed.
     if _has_whole_word(prompt, word, start) or _has_whole_word(suffix, word, len(suffix)):
         return Spot.WORD_END
     return Spot.PARTIAL
-
-
-def _is_word_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
 
 
 def _has_whole_word(text: str, word: str, end: int) -> bool:
@@ -156,7 +152,7 @@ def _has_whole_word(text: str, word: str, end: int) -> bool:
             return False
         before = text[at - 1] if at > 0 else " "
         after = text[at + n] if at + n < len(text) else " "
-        if not _is_word_char(before) and not _is_word_char(after):
+        if not is_word_char(before) and not is_word_char(after):
             return True
         at = text.find(word, at + 1, end)
     return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fim_lsp.context import slice_context
+from fim_lsp.context import slice_context, word_start
 from fim_lsp.documents import Document, split_lines
 
 
@@ -57,3 +57,12 @@ def test_cost_does_not_grow_with_the_file() -> None:
     small = split_lines("a = 1\n" * 100)
     huge = split_lines("a = 1\n" * 1_000_000)
     assert slice_context(small, 50, 2, 60, 60) == slice_context(huge, 50, 2, 60, 60)
+
+
+def test_word_start() -> None:
+    assert word_start("x = foo_1", 9) == 4
+    assert word_start("x = foo", 6) == 4  # a word may end before the text does
+    assert word_start("x = ", 4) == 4  # no word: the end itself
+    assert word_start("", 0) == 0
+    assert word_start("élan", 4) == 0  # letters beyond ASCII
+    assert word_start("abcdef", 6, longest=3) == 3

@@ -8,10 +8,6 @@ from collections import deque
 
 from .context import is_word_char, word_start
 
-# The event loop's epoll wait rounds its timeout up to a whole millisecond, so a timer fires up
-# to 1 ms late: aimed this much early, a debounce ends on time on average.
-_TIMER_LEAD = 0.0005
-
 
 class Superseded(Exception):
     """A newer request for the same document took this one's place."""
@@ -46,7 +42,7 @@ class Ticket:
         loop = asyncio.get_running_loop()
         sleep: asyncio.Future[None] = loop.create_future()
         self._sleep = sleep
-        timer = loop.call_later(max(0.0, seconds - _TIMER_LEAD), _wake, sleep)
+        timer = loop.call_later(seconds, _wake, sleep)
         try:
             await sleep
         finally:

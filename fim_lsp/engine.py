@@ -27,6 +27,7 @@ from .backends import (
     RateLimitError,
     RequestRejectedError,
     fim_http_request,
+    h2reset,
     stream_fim,
 )
 from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through, typed_since
@@ -519,13 +520,12 @@ class _Placer:
 def default_http_client() -> httpx.AsyncClient:
     """One pooled client for every request: keep-alive saves handshakes.
 
-    HTTP/1.1 only. Over HTTP/2, httpcore sends no RST_STREAM for a response closed before its
-    end (encode/httpcore#943): the model would go on generating every stopped suggestion, and
-    the bytes of stopped streams never return to the connection's flow-control window, which
-    stalls the connection after enough of them. Over HTTP/1.1 closing the connection stops it.
+    HTTP/2 where the endpoint offers it (ALPN), with streams closed early reset (`h2reset`), so
+    stopping a suggestion keeps the connection; else HTTP/1.1 keep-alive, where stopping a
+    stream closes its connection and a spare one is opened.
     """
     return httpx.AsyncClient(
-        http2=False,
+        http2=h2reset.install(),
         limits=httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=120),
         headers={"User-Agent": "fim-lsp"},
         trust_env=True,

@@ -175,7 +175,8 @@ async def stream_fim(
     """Send one FIM request and yield the content deltas as they stream in.
 
     Closing the generator (or cancelling the task) closes the HTTP stream: that is how a
-    client stops the generation early, and it costs the connection (`closed_early` is called).
+    client stops the generation early. Over HTTP/1.1 it costs the connection (`closed_early` is
+    called); over HTTP/2 the stream is reset and the connection stays.
     The delta that carries finish_reason is the last one; the rest of the body (`[DONE]`) is
     read in the background so the connection stays pooled.
     """
@@ -228,7 +229,12 @@ async def stream_fim(
     finally:
         if not drained:
             await response.aclose()
-            if streaming and not ended and closed_early is not None:
+            if (
+                streaming
+                and not ended
+                and closed_early is not None
+                and response.http_version != "HTTP/2"
+            ):
                 closed_early()
 
 

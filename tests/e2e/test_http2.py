@@ -3,11 +3,10 @@
 The endpoint is hypercorn serving a small Codestral-like ASGI app on https://127.0.0.1 with a
 certificate from a throwaway CA, which the server process trusts through SSL_CERT_FILE.
 
-fim-lsp speaks HTTP/1.1 on purpose: httpx's transport sends no RST_STREAM for an HTTP/2 response
-closed before its end (encode/httpcore#943), so the model would go on generating every stopped
-suggestion and the stopped streams' bytes would never return to the connection's flow-control
-window. These tests hold the promise that replaces it: HTTP/1.1 even where h2 is offered, a
-stopped stream ends on the endpoint at once, and a finished stream leaves its connection pooled.
+fim-lsp speaks HTTP/2 where it is offered, and resets each stream it stops early
+(fim_lsp/backends/h2reset.py; httpcore alone does not): the endpoint sees the stream end at
+once, so the model stops generating, the connection stays for the next call, and the stopped
+streams' bytes return to the connection's flow-control window, so it never stalls.
 
 Needs hypercorn (in the `test` extras) and the openssl command. Without them the tests skip,
 unless CI is set, where they fail.
@@ -337,7 +336,7 @@ def connections(h2: H2Codestral) -> set[tuple[str, int]]:
     return {r.client for r in h2.requests}
 
 
-async def test_http11_even_where_the_endpoint_offers_h2(h2, start_server, tls_env):
+async def test_h2_where_the_endpoint_offers_it(h2, start_server, tls_env):
     ed = await open_editor(h2, start_server, tls_env)
     items = await ed.complete(CURSOR)
     assert [i.insert_text for i in items] == ["a + b"]
@@ -345,29 +344,30 @@ async def test_http11_even_where_the_endpoint_offers_h2(h2, start_server, tls_en
     assert fim.body["prompt"] == SOURCE[:CURSOR]
     # The answer comes at finish_reason; the stream's end ([DONE]) follows.
     await until(lambda: fim.completed)
-    # The warm-up HEAD and the completion: HTTP/1.1 over TLS, one kept-alive connection.
-    assert [(r.method, r.http_version) for r in h2.requests] == [("HEAD", "1.1"), ("POST", "1.1")]
+    # The warm-up HEAD and the completion: HTTP/2 over TLS, one connection.
+    assert [(r.method, r.http_version) for r in h2.requests] == [("HEAD", "2"), ("POST", "2")]
     assert len(connections(h2)) == 1
-    # A finished stream leaves its connection pooled for the next call.
     assert [i.insert_text for i in await ed.complete(CURSOR - 1)] == ["a + b"]
     assert len(connections(h2)) == 1
 
 
-async def test_a_cancelled_stream_ends_on_the_endpoint(h2, start_server, tls_env):
+async def test_a_cancelled_stream_is_reset_and_the_connection_kept(h2, start_server, tls_env):
     h2.stream = Stream(text="x" * 400, chunk_chars=2, ttft=0.05, token_delay=0.05)
     ed = await open_editor(h2, start_server, tls_env)
     slow = await cancel_a_streaming_request(h2, ed)
-    # fim-lsp still runs: the endpoint sees the stream end, so the model stops generating.
+    # The endpoint sees the stream end, so the model stops generating.
     await until(lambda: slow.disconnected, 1)
     sent = slow.chunks_sent
     await asyncio.sleep(0.2)
     assert slow.chunks_sent == sent and not slow.completed
-    # The next call opens a new connection and is served.
+    # The next call goes over the same connection: no new handshake.
     h2.stream = Stream(text="a + b")
     assert [i.insert_text for i in await ed.complete(CURSOR - 1)] == ["a + b"]
+    assert len(connections(h2)) == 1
+    assert [r.method for r in h2.requests].count("HEAD") == 1
 
 
-async def test_a_superseded_stream_ends_on_the_endpoint(h2, start_server, tls_env):
+async def test_a_superseded_stream_is_reset(h2, start_server, tls_env):
     h2.stream = Stream(text="a + b + c + d", chunk_chars=2, ttft=0.05, token_delay=0.2)
     ed = await open_editor(h2, start_server, tls_env, text="def add(a, b):\n    \n")
     offset = ed.type(len("def add(a, b):\n    "), "r")
@@ -384,3 +384,21 @@ async def test_a_superseded_stream_ends_on_the_endpoint(h2, start_server, tls_en
     assert new.body["prompt"].endswith("re")
     await until(lambda: old.disconnected, 1)
     assert not old.completed
+    assert len(connections(h2)) == 1
+
+
+async def test_streams_stopped_early_do_not_stall_the_connection(h2, start_server, tls_env):
+    # Each answer's first line comes with a megabyte more: with the cursor mid-line only that
+    # line is wanted, so fim-lsp stops the stream after its first event, with the rest in
+    # flight. Twenty such streams send more than the connection's 16 MiB window: had their
+    # bytes not been acknowledged, the connection would stall before the end.
+    h2.stream = Stream(text="1, 2\n" + "x" * (1 << 20), chunk_chars=1 << 16)
+    line = "x = foo(bar)\n"
+    ed = await open_editor(h2, start_server, tls_env, text=line * 20)
+    for n in range(20):
+        # A new line each time, so no answer comes from the cache.
+        cursor = n * len(line) + len("x = ")
+        items = await asyncio.wait_for(ed.complete(cursor), 10)
+        assert [i.insert_text for i in items] == ["1, 2"], n
+    assert len(h2.fim()) == 20
+    assert len(connections(h2)) == 1

@@ -265,26 +265,24 @@ def summarize_replay(
             if source_call is not None:
                 used.add(source_call)
 
+    # Calls whose output never reached the screen, with what the oracle knew of each.
+    unused = [(i, m, info_of[i]) for i, m in enumerate(mock_requests) if i not in used]
     chunks_total = sum(m.chunks_sent for m in mock_requests)
-    chunks_wasted = sum(m.chunks_sent for i, m in enumerate(mock_requests) if i not in used)
-    wasted_wrong = sum(
-        m.chunks_sent
-        for i, m in enumerate(mock_requests)
-        if i not in used and info_of[i] is not None and info_of[i].wrong
-    )
+    chunks_wasted = sum(m.chunks_sent for _, m, _ in unused)
+    wasted_wrong = sum(m.chunks_sent for _, m, inf in unused if inf is not None and inf.wrong)
     tokens_total = sum(m.tokens_sent for m in mock_requests)
-    tokens_wasted = sum(m.tokens_sent for i, m in enumerate(mock_requests) if i not in used)
+    tokens_wasted = sum(m.tokens_sent for _, m, _ in unused)
     # Which calls streamed tokens that never reached the screen, to see where waste comes from.
     wasted_calls = [
         {
             "call": i + 1,
             "tokens": m.tokens_sent,
-            "wrong_answer": bool(info_of[i] is not None and info_of[i].wrong),
+            "wrong_answer": bool(inf is not None and inf.wrong),
             "completed": bool(m.completed),
-            "cursor": None if info_of[i] is None else f"{info_of[i].region}@{info_of[i].cursor}",
+            "cursor": None if inf is None else f"{inf.region}@{inf.cursor}",
         }
-        for i, m in enumerate(mock_requests)
-        if i not in used and m.tokens_sent
+        for i, m, inf in unused
+        if m.tokens_sent
     ]
 
     debounce_included: list[float] = []

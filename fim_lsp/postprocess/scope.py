@@ -68,8 +68,9 @@ def cut(lines: list[str], view: View) -> int | None:
     limit = base + 1 if inside else base
     # A line closing a block opened before the cursor's line is wanted only where the document
     # closes that block right after the cursor (or ends): elsewhere the block goes on.
+    closer_next = nxt is not None and nxt[1].lstrip()[:1] in _CLOSERS
     closing_allowed = nxt is None or (
-        nxt[1].lstrip()[:1] in _CLOSERS
+        closer_next
         and suffix_indent is not None
         and suffix_indent < (limit if inside and is_blank(lines[0]) else base)
     )
@@ -79,7 +80,7 @@ def cut(lines: list[str], view: View) -> int | None:
     # line they are more likely new code the model ran on into.
     gap_floor = body_indent = None
     # (A closing bracket next is the end of the cursor's own block: no level is left open.)
-    if not inside and suffix_indent is not None and nxt and nxt[1].lstrip()[:1] not in _CLOSERS:
+    if not inside and suffix_indent is not None and not closer_next:
         if suffix_indent < base:
             gap_floor = suffix_indent
         # Or the document goes on with the body of a block that a dedented line of the

@@ -8,12 +8,19 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FimContext:
-    """The text sent to the model around one cursor position."""
+    """The text sent to the model around one cursor position, and what post-processing needs of it.
+
+    `prefix_cut` / `suffix_cut`: the window stops at the budget, not at the document's start / end.
+    `multiline`: the `multiline` setting ("auto", "always" or "never").
+    """
 
     prompt: str
     suffix: str
     language_id: str = ""
     path: str = ""
+    prefix_cut: bool = False
+    suffix_cut: bool = False
+    multiline: str = "auto"
 
 
 def slice_context(
@@ -24,6 +31,7 @@ def slice_context(
     max_suffix: int,
     language_id: str = "",
     path: str = "",
+    multiline: str = "auto",
 ) -> FimContext:
     """Cut `prompt` (before the cursor) and `suffix` (after it) from lines that keep their terminators.
 
@@ -52,7 +60,17 @@ def slice_context(
         after.append(lines[j])
         used += len(lines[j])
         j += 1
-    return FimContext("".join(before), "".join(after), language_id, path)
+    prefix_cut = i >= 0 or index - len(head) > 0
+    suffix_cut = j < len(lines) or index + len(tail) < len(current)
+    return FimContext(
+        "".join(before),
+        "".join(after),
+        language_id,
+        path,
+        prefix_cut=prefix_cut,
+        suffix_cut=suffix_cut,
+        multiline=multiline,
+    )
 
 
 def is_word_char(c: str) -> bool:

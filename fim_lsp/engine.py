@@ -33,7 +33,7 @@ from .backends import (
 from .cache import CacheKey, Shown, SuggestionCache, cache_key, type_through, typed_since
 from .context import FimContext, slice_context
 from .documents import Document
-from .postprocess import PostContext, Suggestion, postprocess, prepare, stream_done
+from .postprocess import Suggestion, postprocess, prepare, stream_done
 from .scheduler import Rhythm, Scheduler, Superseded, Ticket, spot_at
 from .settings import Settings, missing_key_message
 
@@ -90,7 +90,7 @@ def build_request(settings: Settings, ctx: FimContext) -> FimRequest:
     )
 
 
-def finish(raw: str, post: PostContext, *, naive: bool = False) -> Suggestion | None:
+def finish(raw: str, post: FimContext, *, naive: bool = False) -> Suggestion | None:
     """The suggestion made from a model's raw text (naive: as the model sent it)."""
     if naive:
         return Suggestion(raw) if raw.strip() else None
@@ -107,6 +107,7 @@ def context_at(doc: Document, line: int, index: int, settings: Settings) -> FimC
         settings.max_suffix_chars,
         doc.language_id,
         doc.uri,
+        settings.multiline,
     )
 
 
@@ -117,7 +118,6 @@ class Flight:
     uri: str
     key: CacheKey
     ctx: FimContext
-    post: PostContext
     raw: str = ""  # the text streamed so far
     interest: int = 0
     progress: asyncio.Event = field(default_factory=asyncio.Event)
@@ -350,7 +350,7 @@ class Engine:
         settings: Settings,
         request: httpx.Request,
     ) -> Flight:
-        flight = Flight(uri, key, ctx, PostContext(ctx.prompt, ctx.suffix, ctx.language_id))
+        flight = Flight(uri, key, ctx)
         flight.task = asyncio.ensure_future(self._fly(flight, settings, request))
         self._flights[uri] = flight
         self.upstream_calls += 1
@@ -368,7 +368,7 @@ class Engine:
             request,
             host=settings.host,
             timeout=settings.timeout_ms / 1000,
-            opened=lambda: prepare(flight.post),
+            opened=lambda: prepare(flight.ctx),
             closed_early=lambda: self.warm(spare=True),
         )
         try:
@@ -377,7 +377,7 @@ class Engine:
                     self.rhythm.model_latency(self._clock() - started)
                 flight.raw += delta
                 flight.progress.set()
-                if not settings.naive and stream_done(flight.raw, flight.post):
+                if not settings.naive and stream_done(flight.raw, flight.ctx):
                     break
                 if flight.interest == 0:
                     # Nobody waits for it: read no more until a request adopts it or time is up.
@@ -390,7 +390,7 @@ class Engine:
             if self._flights.get(flight.uri) is flight:
                 del self._flights[flight.uri]
             flight.progress.set()
-        suggestion = finish(flight.raw, flight.post, naive=settings.naive)
+        suggestion = finish(flight.raw, flight.ctx, naive=settings.naive)
         self._backoff = _BACKOFF_FIRST
         self.reporter.status("idle")
         if not settings.naive:

@@ -14,6 +14,8 @@ SECTION = "fimLsp"
 CODESTRAL_ENDPOINT = "https://codestral.mistral.ai"
 MISTRAL_ENDPOINT = "https://api.mistral.ai"
 COMPLETION_ITEM_MODES = ("auto", "on", "off")
+MULTILINE_MODES = ("auto", "always", "never")
+BACKENDS = ("codestral", "ollama", "llamacpp", "openai")
 
 
 def _camel(name: str) -> str:
@@ -41,6 +43,21 @@ class Settings:
     max_suffix_chars: int = 2000
     timeout_ms: int = 10000
     completion_items: str = "auto"
+    multiline: str = "auto"
+    # Files never read for suggestions or context (globs, added to the built-in secret files).
+    exclude: tuple[str, ...] = ()
+    redact_secrets: bool = True
+    backend: str = "codestral"
+    # A built-in FIM template name or a custom string with {prefix} and {suffix} ("": none).
+    template: str = ""
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    ca_bundle: str = ""
+    top_p: float | None = None
+    min_tokens: int | None = None
+    random_seed: int | None = None
+    stream: bool = True
+    # Characters of other files' code sent with the request (0: none).
+    context_chars: int = 3000
     # Benchmark baseline only: no cache, typing through, stream reuse or early stop.
     naive: bool = False
 
@@ -116,6 +133,24 @@ _RULES: dict[str, Rule] = {
         lambda v: v in COMPLETION_ITEM_MODES,
         'must be "auto", "on" or "off"',
     ),
+    "multiline": (lambda v: v in MULTILINE_MODES, 'must be "auto", "always" or "never"'),
+    "exclude": (_is_str_list, "must be a list of glob patterns"),
+    "redact_secrets": _BOOL,
+    "backend": (lambda v: v in BACKENDS, "must be one of " + ", ".join(map(repr, BACKENDS))),
+    "template": (lambda v: isinstance(v, str), "must be a template name or a string"),
+    "headers": (
+        lambda v: (
+            isinstance(v, Mapping)
+            and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+        ),
+        "must be an object of header names to string values",
+    ),
+    "ca_bundle": (lambda v: isinstance(v, str), "must be the path of a PEM file"),
+    "top_p": (lambda v: _is_number(v) and 0 <= v <= 1, "must be a number from 0 to 1"),
+    "min_tokens": _whole(0, 8192),
+    "random_seed": _whole(0, 2**31 - 1),
+    "stream": _BOOL,
+    "context_chars": _whole(0, 100_000),
     "naive": _BOOL,
 }
 
@@ -125,8 +160,12 @@ WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields
 def _convert(name: str, value: Any) -> Any:
     if name == "stop":
         return (value,) if isinstance(value, str) else tuple(value)
-    if name == "disabled_languages":
+    if name in ("disabled_languages", "exclude"):
         return tuple(value)
+    if name == "headers":
+        return tuple(sorted(value.items()))
+    if name == "top_p":
+        return float(value)
     if name == "temperature":
         return float(value)
     if name == "endpoint":

@@ -80,16 +80,17 @@ def server_context(hole: Hole, make: Any) -> Any:
     line = hole.prefix.count("\n")
     column = len(hole.prefix) - (hole.prefix.rfind("\n") + 1)
     ctx = slice_context(split_lines(hole.document), line, column, 6000, 2000, hole.language)
-    return make(ctx.prompt, ctx.suffix, hole.language)
+    return ctx if make is type(ctx) else make(ctx.prompt, ctx.suffix, hole.language)
 
 
 def run_direct(holes: list[Hole]) -> dict[str, dict[str, Any] | None]:
     """Suggestions straight from the pipeline, as the server would build its item."""
-    from fim_lsp.postprocess import PostContext, postprocess
+    from fim_lsp.context import FimContext
+    from fim_lsp.postprocess import postprocess
 
     out: dict[str, dict[str, Any] | None] = {}
     for hole in holes:
-        s = postprocess(hole.answer, server_context(hole, PostContext))
+        s = postprocess(hole.answer, server_context(hole, FimContext))
         if s is None:
             out[hole.id] = None
             continue

@@ -20,13 +20,14 @@ scanner) and `_view` (the cursor's surroundings, computed once per request) serv
 
 from __future__ import annotations
 
+from ..context import FimContext
 from . import closing, layout, repetition, rest, scope, seam, suffix
-from ._types import PostContext, Suggestion
+from ._types import Suggestion
 from ._view import View, is_blank, view_of
 from .blank import is_empty
 from .mode import single_line
 
-__all__ = ["PostContext", "Suggestion", "postprocess", "prepare", "stream_done"]
+__all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
 
 
 def _cut(lines: list[str], view: View) -> int | None:
@@ -59,12 +60,12 @@ def _comment_ended(lines: list[str], view: View) -> bool:
     )
 
 
-def prepare(ctx: PostContext) -> None:
+def prepare(ctx: FimContext) -> None:
     """Analyse the context ahead of time (a few ms), e.g. while the model thinks."""
     view_of(ctx)
 
 
-def stream_done(text: str, ctx: PostContext) -> bool:
+def stream_done(text: str, ctx: FimContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
     view = view_of(ctx)
     text = seam.trim_start(text.replace("\r\n", "\n"), view)
@@ -86,7 +87,7 @@ def stream_done(text: str, ctx: PostContext) -> bool:
     )
 
 
-def postprocess(raw: str, ctx: PostContext) -> Suggestion | None:
+def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     """Apply every rule in order; None when nothing is worth showing."""
     view = view_of(ctx)
     text = seam.trim_start(raw.replace("\r\n", "\n"), view)

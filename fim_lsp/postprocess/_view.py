@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..context import FimContext
 from ._syntax import Scanner, Syntax, syntax_of
-from ._types import PostContext
 
 # How far the rules look around the cursor: enough for every rule, bounded so cost is not the file's.
 _AFTER_LINES = 40
@@ -17,8 +17,6 @@ _SCAN_CHARS = 6000
 # Two or more spaces between tokens (not after a sentence, not before a comment): aligned columns.
 _EVIDENCE = 8
 _NEAR_LINES = 10
-# A prefix this long was probably cut to a window by the server.
-_MAYBE_CUT = 4000
 # Lines that look like Python code rather than prose.
 _CODE_LIKE = re.compile(
     r"[=()\[\]{}]|:\s*$|^\s*(def|class|import|from|return|if|elif|else|for|while|with|try|except|"
@@ -124,11 +122,11 @@ def _string_at_window_start(head: str, syntax: Syntax) -> str | None:
     return quote if len(lines) - code > code else None
 
 
-def _detect_eol(ctx: PostContext) -> str:
+def _detect_eol(ctx: FimContext) -> str:
     """The document's line end, judged from the nearest line ends around the cursor."""
-    before = ctx.prefix.rfind("\n")
+    before = ctx.prompt.rfind("\n")
     if before > 0:
-        return "\r\n" if ctx.prefix[before - 1] == "\r" else "\n"
+        return "\r\n" if ctx.prompt[before - 1] == "\r" else "\n"
     after = ctx.suffix.find("\n")
     if after > 0:
         return "\r\n" if ctx.suffix[after - 1] == "\r" else "\n"
@@ -165,9 +163,9 @@ def _detect_indent_unit(lines: list[str]) -> str:
 
 
 @lru_cache(maxsize=64)
-def view_of(ctx: PostContext) -> View:
+def view_of(ctx: FimContext) -> View:
     """Build the view of a context (cached: `stream_done` asks for it on every delta)."""
-    prefix = ctx.prefix[-_SCAN_CHARS:].replace("\r\n", "\n")
+    prefix = ctx.prompt[-_SCAN_CHARS:].replace("\r\n", "\n")
     suffix = ctx.suffix[: _SCAN_CHARS // 2].replace("\r\n", "\n")
     line_prefix = prefix[prefix.rfind("\n") + 1 :]
     rest_end = suffix.find("\n")
@@ -176,7 +174,7 @@ def view_of(ctx: PostContext) -> View:
     syntax = syntax_of(ctx.language_id)
     head = prefix[: len(prefix) - len(line_prefix)]
     line_start = Scanner(syntax)
-    if len(ctx.prefix) > len(prefix) or len(prefix) >= _MAYBE_CUT:
+    if ctx.prefix_cut or len(ctx.prompt) > len(prefix):
         # The window may begin inside a docstring, which would invert every quote after it.
         line_start.string = _string_at_window_start(head, syntax)
     code_lines: list[str] = []
@@ -190,7 +188,7 @@ def view_of(ctx: PostContext) -> View:
         line_start.feed(line)
         line_start.newline()
     # A prefix cut to its window (or unbalanced) may start inside brackets we never saw open.
-    whole = not line_start.unmatched and len(ctx.prefix) < _SCAN_CHARS
+    whole = not line_start.unmatched and not ctx.prefix_cut and len(ctx.prompt) < _SCAN_CHARS
     open_stack = "".join(line_start.stack)
     open_before = open_stack if whole else None
     # Brackets count from the cursor's line: the rules compare depths within the suggestion.

@@ -66,3 +66,15 @@ def test_word_start() -> None:
     assert word_start("", 0) == 0
     assert word_start("élan", 4) == 0  # letters beyond ASCII
     assert word_start("abcdef", 6, longest=3) == 3
+
+
+def test_the_context_says_whether_each_window_was_cut_at_its_budget() -> None:
+    lines = ["a = 1\n", "b = 2\n", "c = 3\n"]
+    whole = slice_context(lines, 1, 2, 100, 100)
+    assert not whole.prefix_cut and not whole.suffix_cut
+    cut = slice_context(lines, 1, 2, 3, 6)
+    assert cut.prompt == "b " and cut.prefix_cut
+    assert cut.suffix == "= 2\n" and cut.suffix_cut
+    # The cursor's own line alone is longer than the budget.
+    long_line = slice_context(["x" * 50 + "\n"], 0, 40, 10, 5)
+    assert long_line.prefix_cut and long_line.suffix_cut

@@ -1,17 +1,17 @@
-"""Test helper: a document written with one `█` where the cursor is becomes a PostContext."""
+"""Test helper: a document written with one `█` where the cursor is becomes a FimContext."""
 
 from __future__ import annotations
 
-from fim_lsp.postprocess import PostContext
+from fim_lsp.context import FimContext
 from fim_lsp.postprocess._view import View, view_of
 
 CURSOR = "█"
 
 
-def at(doc: str, language: str = "python") -> PostContext:
+def at(doc: str, language: str = "python") -> FimContext:
     """The context for a document written with one `█` where the cursor is."""
     prefix, suffix = doc.split(CURSOR)
-    return PostContext(prefix, suffix, language)
+    return FimContext(prefix, suffix, language)
 
 
 def view(doc: str, language: str = "python") -> View:

@@ -7,7 +7,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
 from eval_holes import judge, make_holes
 
-from fim_lsp.postprocess import PostContext, postprocess
+from fim_lsp.context import FimContext
+from fim_lsp.postprocess import postprocess
 
 
 def test_clean_answers_stay_exact_and_noise_is_mostly_fixed() -> None:
@@ -16,7 +17,7 @@ def test_clean_answers_stay_exact_and_noise_is_mostly_fixed() -> None:
     assert len(holes) == sum(quota.values())
     exact = {"clean": 0, "noisy": 0}
     for hole in holes:
-        got = postprocess(hole.answer, PostContext(hole.prefix, hole.suffix, hole.language))
+        got = postprocess(hole.answer, FimContext(hole.prefix, hole.suffix, hole.language))
         doc, cursor = hole.document, len(hole.prefix)
         final = doc if got is None else doc[:cursor] + got.text + doc[cursor + got.replace :]
         if judge(final, hole).exact:

@@ -3,7 +3,8 @@
 import pytest
 from pp_cursor import at
 
-from fim_lsp.postprocess import PostContext, Suggestion, postprocess, stream_done
+from fim_lsp.context import FimContext
+from fim_lsp.postprocess import Suggestion, postprocess, stream_done
 
 CLEAN = [
     # A correct multi-line body.
@@ -26,13 +27,7 @@ def test_clean_answers_are_untouched(doc: str, raw: str, language: str) -> None:
     assert postprocess(raw, at(doc, language)) == Suggestion(raw, 0)
 
 
-def test_accessors() -> None:
-    ctx = PostContext("a\r\nb = ", ")\r\nc\r\n")
-    assert ctx.line_prefix == "b = "
-    assert ctx.line_suffix == ")"
-
-
-def stream(raw: str, ctx: PostContext, size: int = 3) -> tuple[str, Suggestion | None]:
+def stream(raw: str, ctx: FimContext, size: int = 3) -> tuple[str, Suggestion | None]:
     """Feed `raw` in deltas as the server does; return the text read and its suggestion."""
     text = ""
     for i in range(0, len(raw), size):

@@ -67,8 +67,9 @@ def test_repeated_rest(doc: str, raw: str, want: str) -> None:
 
 
 def test_trailing_newline_after_the_closers_does_not_push_them_down() -> None:
-    from fim_lsp.postprocess import PostContext, Suggestion, postprocess
+    from fim_lsp.context import FimContext
+    from fim_lsp.postprocess import Suggestion, postprocess
 
-    ctx = PostContext("print(", ")\nnext_line = 1\n")
+    ctx = FimContext("print(", ")\nnext_line = 1\n")
     assert postprocess('"hello")\n', ctx) == Suggestion('"hello")', 1)
-    assert postprocess("1, 2)\n", PostContext("x = add(", ")\n")) == Suggestion("1, 2)", 1)
+    assert postprocess("1, 2)\n", FimContext("x = add(", ")\n")) == Suggestion("1, 2)", 1)

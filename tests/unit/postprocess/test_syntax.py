@@ -34,12 +34,12 @@ def test_apostrophes_in_rust_are_not_quotes() -> None:
 
 
 def test_window_that_starts_inside_a_docstring() -> None:
-    from fim_lsp.postprocess import PostContext
+    from fim_lsp.context import FimContext
     from fim_lsp.postprocess._view import view_of
 
     prose = "    Return the value of the thing, or nothing at all\n    when it is not there.\n" * 60
     prefix = prose + '    """\n    return x\n\ndef g():\n    '
-    view = view_of(PostContext(prefix, "\n", "python"))
+    view = view_of(FimContext(prefix, "\n", "python", prefix_cut=True))
     assert view.at_cursor.in_code
 
 

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from .errors import (
-    APIConnectionError,
     APIStatusError,
-    APITimeoutError,
     AuthenticationError,
     RateLimitError,
     RequestRejectedError,
@@ -24,12 +18,9 @@ from .errors import (
     StreamError,
 )
 from .sse import SSEDecoder
-
-log = logging.getLogger(__name__)
+from .stream import Delta, stream_deltas
 
 FIM_PATH = "/v1/fim/completions"
-# How long to read on after finish_reason (for [DONE] and the body's end) to reuse the connection.
-_DRAIN_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -107,9 +98,8 @@ def _retry_after(headers: httpx.Headers) -> float | None:
         return None
 
 
-async def status_error(response: httpx.Response, host: str) -> APIStatusError:
-    """Translate an error response into the exception tree."""
-    raw = await response.aread()
+def translate_error(response: httpx.Response, raw: bytes, host: str) -> APIStatusError:
+    """Translate an error response (its body already read) into the exception tree."""
     try:
         body: Any = json.loads(raw)
     except ValueError:
@@ -140,6 +130,12 @@ async def status_error(response: httpx.Response, host: str) -> APIStatusError:
     return APIStatusError(f"{host} answered {status}: {message}", **common)
 
 
+def parse_delta(data: str) -> Delta:
+    """One SSE event of a Codestral stream as a delta (done at finish_reason or [DONE])."""
+    content, finish, done = parse_event(data)
+    return Delta(content, done or finish is not None)
+
+
 def fim_http_request(
     client: httpx.AsyncClient,
     base_url: str,
@@ -163,7 +159,7 @@ def fim_http_request(
     )
 
 
-async def stream_fim(
+def stream_fim(
     client: httpx.AsyncClient,
     http_request: httpx.Request,
     *,
@@ -172,92 +168,15 @@ async def stream_fim(
     opened: Callable[[], None] | None = None,
     closed_early: Callable[[], None] | None = None,
 ) -> AsyncGenerator[str, None]:
-    """Send one FIM request and yield the content deltas as they stream in.
-
-    Closing the generator (or cancelling the task) closes the HTTP stream: that is how a
-    client stops the generation early. Over HTTP/1.1 it costs the connection (`closed_early` is
-    called); over HTTP/2 the stream is reset and the connection stays.
-    The delta that carries finish_reason is the last one; the rest of the body (`[DONE]`) is
-    read in the background so the connection stays pooled.
-    """
-    deadline = time.monotonic() + timeout
-    drained = streaming = ended = False
-    try:
-        response = await client.send(http_request, stream=True)
-    except httpx.TimeoutException as err:
-        raise APITimeoutError(f"{host} did not answer within {timeout:g} s") from err
-    except httpx.HTTPError as err:
-        raise APIConnectionError(f"could not reach {host}: {type(err).__name__}") from err
-    try:
-        if response.status_code != 200:
-            raise await status_error(response, host)
-        streaming = True
-        if opened is not None:
-            # The model is thinking: a good moment for work the answer will need.
-            opened()
-        decoder = SSEDecoder()
-        chunks = response.aiter_bytes()
-        try:
-            async for chunk in chunks:
-                for data in decoder.feed(chunk):
-                    content, finish, done = parse_event(data)
-                    if done or finish is not None:
-                        # The answer is complete: hand the rest of the body to a drain first,
-                        # so even a consumer that stops here leaves the connection reusable.
-                        drained = True
-                        _drain_later(response, chunks)
-                        if content:
-                            yield content
-                        return
-                    if content:
-                        yield content
-                if time.monotonic() > deadline:
-                    raise APITimeoutError(f"{host} did not finish within {timeout:g} s")
-            ended = True
-            for data in decoder.close():
-                content, _finish, done = parse_event(data)
-                if done:
-                    return
-                if content:
-                    yield content
-        except httpx.TimeoutException as err:
-            raise APITimeoutError(f"{host} stopped answering for {timeout:g} s") from err
-        except httpx.HTTPError as err:
-            raise APIConnectionError(
-                f"the stream from {host} broke off: {type(err).__name__}"
-            ) from err
-    finally:
-        if not drained:
-            await response.aclose()
-            if (
-                streaming
-                and not ended
-                and closed_early is not None
-                and response.http_version != "HTTP/2"
-            ):
-                closed_early()
-
-
-# Drains in progress (the event loop keeps only weak references to tasks).
-_DRAINS: set[asyncio.Task[None]] = set()
-
-
-def _drain_later(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
-    """Read what is left of a finished stream in the background, then close it."""
-    task = asyncio.ensure_future(_drain(response, chunks))
-    _DRAINS.add(task)
-    task.add_done_callback(_DRAINS.discard)
-
-
-async def _drain(response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
-    async def read_to_end() -> None:
-        async for _chunk in chunks:
-            pass
-
-    try:
-        await asyncio.wait_for(read_to_end(), _DRAIN_SECONDS)
-    except Exception:  # best effort: the answer is out; a failure costs only the reuse
-        log.debug("the end of a finished stream could not be read; its connection is closed")
-    finally:
-        with contextlib.suppress(Exception):
-            await response.aclose()
+    """Send one Codestral FIM request and yield the content deltas as they stream in."""
+    return stream_deltas(
+        client,
+        http_request,
+        host=host,
+        timeout=timeout,
+        framing=SSEDecoder,
+        parse=parse_delta,
+        translate_error=translate_error,
+        opened=opened,
+        closed_early=closed_early,
+    )

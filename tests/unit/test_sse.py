@@ -66,3 +66,14 @@ def test_malformed_event_raises_stream_error() -> None:
         parse_event('{"choices": [{"delta": {"content": ')
     with pytest.raises(StreamError):
         parse_event('{"choices": [{"delta": {"content": 3}}]}')
+
+
+def test_ndjson_lines_split_across_chunks_and_a_last_line_without_its_end() -> None:
+    from fim_lsp.backends.ndjson import NDJSONDecoder
+
+    decoder = NDJSONDecoder()
+    assert decoder.feed(b'{"response": "a"}\n{"resp') == ['{"response": "a"}']
+    assert decoder.feed(b'onse": "\xc3') == []
+    assert decoder.feed(b'\xa9"}\n\n') == ['{"response": "\u00e9"}']
+    assert decoder.feed(b'{"done": true}') == []
+    assert decoder.close() == ['{"done": true}']

@@ -133,7 +133,7 @@ def test_chunks_of_the_cursor_file_inside_the_window_are_not_sent_again() -> Non
 
 
 def test_a_changed_document_is_chunked_again_a_few_chunks_at_a_time() -> None:
-    related, current = _setup()
+    related, _current = _setup()
     big = _doc("file:///w/big.py", "x = 1\n" * (CHUNK_LINES * 20) + "def late_name(a):\n    pass\n")
     related.watch(big)
     ticks = 0

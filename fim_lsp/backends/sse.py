@@ -2,81 +2,106 @@
 
 Written here rather than taken from httpx-sse because Codestral streams may start with a
 byte-order mark, which httpx-sse does not strip (the first event would be lost).
+
+Linear in the bytes fed: each chunk is split once (a line left unfinished is kept as pieces,
+joined when it ends), so a chunk of a million comment lines costs one pass, not a million
+buffer copies. A line or an event longer than `max_line` characters ends the stream.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
+
+from .errors import StreamError
+from .limits import LINE_CHARS
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class SSEDecoder:
     """Feed it chunks as they arrive; it returns the `data` of each complete event."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_line: int = LINE_CHARS) -> None:
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._max_line = max_line
+        # The unfinished last line, in pieces.
+        self._partial: list[str] = []
+        self._partial_chars = 0
         self._data: list[str] = []
+        self._data_chars = 0
         self._started = False
+        # The last chunk ended in \r: a \n opening the next one completes that line end.
+        self._after_cr = False
 
     def feed(self, chunk: bytes) -> list[str]:
         """Decode a chunk; return the data of the events it completes."""
         text = self._text.decode(chunk)
-        if not self._started and text:
+        if not text:
+            return []
+        if not self._started:
             self._started = True
             text = text.removeprefix("\ufeff")
-        self._buffer += text
+        if self._after_cr:
+            self._after_cr = False
+            if text.startswith("\n"):
+                text = text[1:]
+        lines = _LINE_BREAK.split(text)
+        rest = lines.pop()
         events: list[str] = []
-        while True:
-            cut = _line_end(self._buffer)
-            if cut is None:
-                break
-            end, after = cut
-            line = self._buffer[:end]
-            self._buffer = self._buffer[after:]
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
+        if lines:
+            self._after_cr = text.endswith("\r")
+            if self._partial:
+                self._partial.append(lines[0])
+                lines[0] = "".join(self._partial)
+                self._partial = []
+                self._partial_chars = 0
+            self._lines(lines, events)
+        if rest:
+            self._grow(rest)
         return events
 
     def close(self) -> list[str]:
         """The stream ended: flush what is left (an unterminated last line, a pending event)."""
-        rest = self._buffer + self._text.decode(b"", final=True)
-        self._buffer = ""
+        tail = self._text.decode(b"", final=True)
+        if tail:
+            self._grow(tail)
+        rest = "".join(self._partial)
+        self._partial = []
+        self._partial_chars = 0
         events: list[str] = []
-        if rest:
-            event = self._line(rest.rstrip("\r"))
-            if event is not None:
-                events.append(event)
-        event = self._line("")
-        if event is not None:
-            events.append(event)
+        self._lines([rest, ""] if rest else [""], events)
         return events
 
-    def _line(self, line: str) -> str | None:
-        if not line:
-            if not self._data:
-                return None
-            data = "\n".join(self._data)
-            self._data = []
-            return data
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        if name == "data":
-            self._data.append(value.removeprefix(" "))
-        # event, id, retry and unknown fields mean nothing to a FIM stream.
-        return None
+    def _grow(self, piece: str) -> None:
+        self._partial.append(piece)
+        self._partial_chars += len(piece)
+        if self._partial_chars > self._max_line:
+            raise StreamError(f"a line of the model's stream is over {self._max_line} characters")
 
-
-def _line_end(buffer: str) -> tuple[int, int] | None:
-    """Where the first line of `buffer` ends: (end of text, start of next line), or None."""
-    lf = buffer.find("\n")
-    cr = buffer.find("\r")
-    if cr < 0 and lf < 0:
-        return None
-    if cr < 0 or (0 <= lf < cr):
-        return lf, lf + 1
-    if cr == len(buffer) - 1:
-        # A lone \r at the end may be the first half of \r\n: wait for the next chunk.
-        return None
-    return (cr, cr + 2) if buffer[cr + 1] == "\n" else (cr, cr + 1)
+    def _lines(self, lines: list[str], events: list[str]) -> None:
+        data = self._data
+        limit = self._max_line
+        for line in lines:
+            if not line:
+                if data:
+                    events.append("\n".join(data))
+                    data.clear()
+                    self._data_chars = 0
+                continue
+            if line[0] == ":":
+                # A comment (keep-alive): nothing to keep, but it is bounded like any line.
+                if len(line) > limit:
+                    raise StreamError(f"a line of the model's stream is over {limit} characters")
+                continue
+            name, _, value = line.partition(":")
+            if name == "data":
+                if value.startswith(" "):
+                    value = value[1:]
+                data.append(value)
+                self._data_chars += len(value) + 1
+                if self._data_chars > limit:
+                    raise StreamError(f"an event of the model's stream is over {limit} characters")
+            elif len(line) > limit:
+                raise StreamError(f"a line of the model's stream is over {limit} characters")
+            # event, id, retry and unknown fields mean nothing to a FIM stream.

@@ -77,3 +77,81 @@ def test_ndjson_lines_split_across_chunks_and_a_last_line_without_its_end() -> N
     assert decoder.feed(b'\xa9"}\n\n') == ['{"response": "\u00e9"}']
     assert decoder.feed(b'{"done": true}') == []
     assert decoder.close() == ['{"done": true}']
+
+
+def test_a_chunk_of_many_lines_is_decoded_in_one_pass() -> None:
+    import time
+
+    # Two megabytes of keep-alive comments in one chunk: a million lines. Splitting them off a
+    # buffer one by one copies the rest each time (the old decoder took ~25 s).
+    chunk = b":\n" * (1 << 20) + b"data: [DONE]\n\n"
+    started = time.perf_counter()
+    assert SSEDecoder().feed(chunk) == ["[DONE]"]
+    assert time.perf_counter() - started < 3
+
+
+def test_a_long_line_arriving_in_many_chunks_is_joined_once() -> None:
+    decoder = SSEDecoder()
+    events = [e for _ in range(1000) for e in decoder.feed(b"x" * 1000)]
+    events += decoder.feed(b"\n")
+    assert events == []
+    assert decoder.feed(b"data: a\n\n") == ["a"]
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\n", b"\r\n"])
+def test_every_line_end_dispatches_at_once_even_split_across_chunks(end: bytes) -> None:
+    decoder = SSEDecoder()
+    # The event is complete when the blank line's end arrives, not when the next chunk does.
+    assert decoder.feed(b"data: a" + end + end[:1]) == ["a"]
+    assert decoder.feed(end[1:] + b"data: b" + end) == []
+    assert decoder.feed(end) == ["b"]
+    assert decoder.close() == []
+
+
+def test_a_byte_order_mark_is_stripped_only_at_the_start() -> None:
+    decoder = SSEDecoder()
+    assert decoder.feed(b"\xef\xbb") == []
+    assert decoder.feed(b"\xbfdata: a\n\ndata: \xef\xbb\xbfb\n\n") == ["a", "\ufeffb"]
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"data: " + b"a" * 5000],  # one line, never ended
+        [b"data: " + b"a" * 600 + b"\n", b"data: " + b"a" * 600 + b"\n"],  # one event, two lines
+        [b": " + b"a" * 2000 + b"\n"],  # a comment
+        [b"id: " + b"a" * 2000 + b"\n"],  # another field
+        [b"a" * 700] * 3,  # a line over three chunks
+    ],
+)
+def test_a_line_or_event_over_the_bound_is_a_stream_error(chunks: list[bytes]) -> None:
+    decoder = SSEDecoder(max_line=1000)
+    with pytest.raises(StreamError, match="over 1000 characters"):
+        for chunk in chunks:
+            decoder.feed(chunk)
+        decoder.close()
+
+
+def test_a_ten_megabyte_line_never_becomes_an_item() -> None:
+    decoder = SSEDecoder()
+    with pytest.raises(StreamError):
+        for _ in range(10):
+            decoder.feed(b"data: " + b"a" * (1 << 20))
+        decoder.feed(b"\n\n")
+
+
+def test_ndjson_bounds_a_line_and_joins_long_lines_once() -> None:
+    from fim_lsp.backends.ndjson import NDJSONDecoder
+
+    decoder = NDJSONDecoder(max_line=1000)
+    assert decoder.feed(b'{"a": 1}\r\n' * 3) == ['{"a": 1}'] * 3
+    assert decoder.feed(b"x" * 600) == []
+    with pytest.raises(StreamError, match="over 1000 characters"):
+        decoder.feed(b"x" * 600)
+    decoder = NDJSONDecoder(max_line=1000)
+    with pytest.raises(StreamError):
+        decoder.feed(b"y" * 1001 + b"\n")
+    decoder = NDJSONDecoder()
+    for _ in range(500):
+        assert decoder.feed(b"z" * 1000) == []
+    assert decoder.feed(b"\n") == ["z" * 500_000]

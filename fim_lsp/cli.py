@@ -125,7 +125,7 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
     reporter = _TerminalReporter()
     engine = Engine(reporter)
     engine.configure(settings)
-    if not settings.api_key:
+    if not engine.has_key():
         return 1
     try:
         completion = await engine.complete(doc, line, col, invoked=True)

@@ -63,6 +63,11 @@ def _redact_url(url: str) -> str:
 
 
 def _connection_line(err: httpx.HTTPError, url: str) -> str:
+    if "CERTIFICATE_VERIFY_FAILED" in str(err):
+        return (
+            f"the TLS certificate of {url} is not trusted ({err}): behind a company proxy or CA, "
+            "set caBundle to its PEM file"
+        )
     if isinstance(err, httpx.ConnectError):
         return f"cannot reach {url}: connection refused or no such host ({err})"
     if isinstance(err, httpx.TimeoutException):

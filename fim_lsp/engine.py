@@ -92,7 +92,7 @@ class Engine:
         clock: Callable[[], float] = time.monotonic,
         backends: Callable[[str], Backend] = backend_for,
     ) -> None:
-        self.reporter = reporter
+        self.reporter = _LastStatus(reporter)
         self.settings = Settings()
         self._backends = backends
         self.backend = backends(self.settings.backend)
@@ -102,7 +102,7 @@ class Engine:
         self.rhythm = Rhythm()
         self.flights = Flights()
         self._clock = clock
-        self.gate = ErrorGate(reporter, clock)
+        self.gate = ErrorGate(self.reporter, clock)
         self._http: httpx.AsyncClient | None = None
         self._last_network = -_WARM_AFTER
         self._warming: asyncio.Future[None] | None = None
@@ -114,9 +114,12 @@ class Engine:
     def configure(self, settings: Settings) -> None:
         """Take new settings; any change lifts a pause (a rejected key, a rate limit)."""
         previous = self.settings
-        if settings != previous:
-            self.gate.lift()
-            self._last_network = -_WARM_AFTER
+        if settings == previous and self.reporter.last is not None:
+            # The same settings again (pulled after `initialized`): what was said still holds.
+            self.reporter.status(*self.reporter.last)
+            return
+        self.gate.lift()
+        self._last_network = -_WARM_AFTER
         if settings.ca_bundle != previous.ca_bundle and self._http is not None:
             old, self._http = self._http, None
             with contextlib.suppress(RuntimeError):
@@ -377,6 +380,27 @@ class Engine:
                     flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion)
                 )
         return suggestion
+
+
+class _LastStatus:
+    """The reporter, remembering the last status given (to say it again, unchanged)."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self._reporter = reporter
+        self.last: tuple[str, str] | None = None
+
+    def show_once(self, key: str, message: str, *, error: bool) -> None:
+        """As the reporter's."""
+        self._reporter.show_once(key, message, error=error)
+
+    def log(self, message: str, *, error: bool) -> None:
+        """As the reporter's."""
+        self._reporter.log(message, error=error)
+
+    def status(self, state: str, message: str = "") -> None:
+        """As the reporter's, remembered."""
+        self.last = (state, message)
+        self._reporter.status(state, message)
 
 
 @dataclass(frozen=True)

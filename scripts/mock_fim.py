@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 DIALECTS = ("ollama", "llamacpp", "openai", "vllm")
 _REASONS = {
@@ -47,6 +48,8 @@ class Seen:
     path: str
     headers: dict[str, str]
     body: Any
+    # The request line's target as sent: absolute (http://host/path) when this mock is a proxy.
+    target: str = ""
 
 
 class MockFim:
@@ -159,8 +162,9 @@ class MockFim:
                     body: Any = json.loads(raw) if raw else None
                 except ValueError:
                     body = None
-                path = target.split("?")[0]
-                self.seen.append(Seen(method, path, headers, body))
+                # As an HTTP proxy the request line holds the whole URL: serve its path.
+                path = urlsplit(target).path if "://" in target else target.split("?")[0]
+                self.seen.append(Seen(method, path, headers, body, target))
                 await self._route(method, path, headers, body, writer)
         except (ConnectionError, asyncio.IncompleteReadError, ValueError, asyncio.CancelledError):
             return

@@ -176,3 +176,30 @@ async def test_vllm_unknown_model_is_named(serve, start_server):
     assert items == []
     await until(lambda: any("gpt-x" in m.message for m in client.messages))
     await asyncio.sleep(0)
+
+
+async def test_http_proxy_is_used_and_no_key_goes_in_clear_to_another_machine(serve, start_server):
+    # The mock stands in as the HTTP proxy: the endpoint itself (another machine) is never dialled.
+    proxy = serve("ollama", reply=lambda body: "a + b")
+    client = await start_server(
+        {
+            "backend": "ollama",
+            "endpoint": "http://192.0.2.99:11434",
+            "apiKey": "sk-secret-never-in-clear",
+            "debounceMs": 0,
+        },
+        env={"HTTP_PROXY": proxy.url, "NO_PROXY": ""},
+    )
+    ed = Editor(client, SOURCE)
+    assert [i.insert_text for i in await ed.complete(CURSOR, invoked=True)] == ["a + b"]
+    [seen] = proxy.generations
+    assert seen.target == "http://192.0.2.99:11434/api/generate"
+    assert "authorization" not in seen.headers
+    assert "sk-secret-never-in-clear" not in str(seen.headers)
+    await until(
+        lambda: any(
+            "not sending the API key to 192.0.2.99:11434 over plain http://" in m.message
+            for m in client.messages
+        )
+    )
+    assert sum("plain http://" in m.message for m in client.messages) == 1

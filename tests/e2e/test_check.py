@@ -190,3 +190,23 @@ async def test_the_servers_command_returns_the_same_lines() -> None:
     assert result["ok"] is True
     assert result["text"] == "\n".join(result["lines"])
     assert any("FIM call" in line for line in result["lines"])
+
+
+def test_ca_bundle_trusts_a_company_ca_and_http2_is_named(tmp_path) -> None:
+    # The TLS endpoint of the HTTP/2 tests, its certificate from a throwaway CA.
+    http2 = pytest.importorskip("test_http2")
+    if http2.serve is None:
+        pytest.skip("hypercorn is not installed")
+    certs = http2.make_certs(tmp_path)
+    endpoint = http2.H2Codestral(certs).start()
+    try:
+        settings = {"endpoint": endpoint.url, "apiKey": "k-0000000000"}
+        untrusted = check(settings, NO_PROXY="127.0.0.1")
+        trusted = check({**settings, "caBundle": str(certs.ca)}, NO_PROXY="127.0.0.1")
+    finally:
+        endpoint.stop()
+    assert untrusted.returncode == 1
+    [line] = failures(untrusted)
+    assert "is not trusted" in line and "caBundle" in line
+    assert trusted.returncode == 0, trusted.stdout
+    assert "HTTP version: HTTP/2" in trusted.stdout

@@ -218,8 +218,7 @@ def explain_settings(
     problems: list[str] = []
     for wire, value in raw.items():
         name = WIRE_NAMES.get(wire)
-        if name is None or value is None or (name == "model" and value == ""):
-            # An empty model (an editor's default) means the backend's own default.
+        if name is None or value is None:
             continue
         check, reason = _RULES[name]
         if not check(value):

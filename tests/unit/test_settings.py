@@ -200,8 +200,3 @@ def test_new_settings_are_validated() -> None:
     for name in ("qwen", "starcoder", "deepseek", "codellama", "codestral", "codegemma"):
         assert parse_settings({"template": name}, env={})[1] == []
 
-
-def test_an_empty_model_means_the_backends_default() -> None:
-    assert parse_settings({"model": ""}, env={}) == (Settings(endpoint=CODESTRAL_ENDPOINT), [])
-    s, problems = parse_settings({"backend": "ollama", "model": ""}, env={})
-    assert (s.model, problems) == ("qwen2.5-coder:1.5b-base", [])

@@ -27,7 +27,7 @@ from .documents import Document
 from .flights import Flight, Flights, FlightTimedOut, agrees
 from .gate import ErrorGate
 from .postprocess import Suggestion, postprocess, prepare, stream_done
-from .scheduler import Rhythm, Scheduler, Superseded, Ticket, spot_at
+from .scheduler import Rhythm, Scheduler, Spot, Superseded, Ticket, spot_at
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -221,20 +221,22 @@ class Engine:
                 flight, result = adopted
                 return self._answer(result, ctx, flight, place)
             self.flights.drop(doc.uri)
-            delay = self._delay(ctx, invoked)
+            spot = spot_at(ctx.prompt, ctx.suffix)
+            delay = self._delay(spot, invoked)
             # Built now, while the request is fresh in the caches; the debounce then ends in a send.
             request = backend.http_request(self.http, rendered, settings)
             await self._quiet(ticket, doc.uri, arrived, delay)
             if doc.version != version:
                 # The text moved on and a newer request is on its way: this answer would be stale.
                 return None
-            flight = self._launch(doc.uri, rendered, ctx, request)
+            flight = self._launch(doc.uri, ctx, settings, backend, rendered, request)
             log.info(
-                "model call %d for %s: debounce %.1f ms, waited %.0f ms",
+                "model call %d for %s: debounce %.1f ms, waited %.0f ms, %s",
                 self.upstream_calls,
                 doc.uri,
                 delay * 1000,
                 (self._clock() - arrived) * 1000,
+                spot.value,
             )
             log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
             _diverged, result = await self._wait(ticket, flight, "")
@@ -264,7 +266,7 @@ class Engine:
         )
         return None
 
-    def _delay(self, ctx: FimContext, invoked: bool) -> float:
+    def _delay(self, spot: Spot, invoked: bool) -> float:
         """The quiet time before a model call (none when asked explicitly)."""
         settings = self.settings
         if invoked or settings.debounce_ms == 0:
@@ -275,7 +277,7 @@ class Engine:
             low=settings.debounce_min_ms / 1000,
             high=settings.debounce_max_ms / 1000,
             adaptive=settings.adaptive_debounce and not settings.naive,
-            spot=spot_at(ctx.prompt, ctx.suffix),
+            spot=spot,
         )
 
     async def _quiet(self, ticket: Ticket, uri: str, arrived: float, delay: float) -> None:
@@ -321,15 +323,20 @@ class Engine:
         return place(rest, "model", debounce)
 
     def _launch(
-        self, uri: str, rendered: Rendered, ctx: FimContext, request: httpx.Request
+        self,
+        uri: str,
+        ctx: FimContext,
+        settings: Settings,
+        backend: Backend,
+        rendered: Rendered,
+        request: httpx.Request,
     ) -> Flight:
-        settings = self.settings
         flight = self.flights.launch(
             uri,
             rendered.key,
             ctx,
             settings.timeout_ms / 1000,
-            lambda f: self._fly(f, settings, self.backend, rendered, request),
+            lambda f: self._fly(f, settings, backend, rendered, request),
         )
         self.upstream_calls += 1
         self._last_network = self._clock()

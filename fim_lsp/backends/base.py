@@ -13,6 +13,7 @@ import math
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
@@ -37,8 +38,17 @@ RETRY_AFTER_CAP = 60.0
 # The most bytes a whole (not streamed) answer may take.
 _WHOLE_BODY_LIMIT = 4 << 20
 
-# What identifies a rendered request for the cache: its URL and its exact body.
-CacheKey = tuple[str, bytes]
+# What identifies a rendered request for the cache: its URL and its body, frozen.
+CacheKey = tuple[str, tuple[Any, ...]]
+
+
+def _freeze(value: Any) -> Any:
+    """A JSON value as nested tuples (hashable, equal exactly when the JSON is)."""
+    if isinstance(value, dict):
+        return tuple((k, _freeze(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return ("[", *(_freeze(v) for v in value))
+    return value
 
 
 @dataclass(frozen=True)
@@ -46,15 +56,23 @@ class Rendered:
     """A request as it will be sent: URL, JSON body, and stop strings cut on our side."""
 
     url: str
-    content: bytes
+    body: dict[str, Any]
     stream: bool = True
     # Stop strings (a template's end tokens) that must never reach the user even if sent back.
     cut: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def key(self) -> CacheKey:
-        """The cache key: exactly what is sent, so it cannot fall out of step with it."""
-        return (self.url, self.content)
+        """The cache key: exactly what is sent, so it cannot fall out of step with it.
+
+        The body frozen, not serialised: a cache hit costs no JSON encoding.
+        """
+        return (self.url, _freeze(self.body))
+
+    @cached_property
+    def content(self) -> bytes:
+        """The body as sent."""
+        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass(frozen=True)
@@ -275,8 +293,7 @@ class HttpBackend:
     def render(self, ctx: FimContext, settings: Settings) -> Rendered:
         """The request for a context under the settings."""
         body, cut = self.body(ctx, settings)
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return Rendered(self.url(settings), content, settings.stream, cut)
+        return Rendered(self.url(settings), body, settings.stream, cut)
 
     def headers(self, settings: Settings) -> dict[str, str]:
         """Authorization when there is a key, then the user's own headers."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +66,7 @@ class FakeBackend:
 
     def render(self, ctx: FimContext, settings: Settings) -> Rendered:
         body = {"p": ctx.prompt, "s": ctx.suffix, "m": settings.model}
-        return Rendered("http://fake.invalid/fim", json.dumps(body).encode())
+        return Rendered("http://fake.invalid/fim", body)
 
     def http_request(
         self, client: httpx.AsyncClient, rendered: Rendered, settings: Settings
@@ -84,8 +83,7 @@ class FakeBackend:
         opened: Callable[[], None] | None = None,
         closed_early: Callable[[], None] | None = None,
     ) -> AsyncGenerator[str, None]:
-        body = json.loads(rendered.content)
-        call = Call(FimContext(body["p"], body["s"]))
+        call = Call(FimContext(rendered.body["p"], rendered.body["s"]))
         self.calls.append(call)
         self.started.set()
         return self._run(call)

@@ -199,4 +199,3 @@ def test_new_settings_are_validated() -> None:
     )
     for name in ("qwen", "starcoder", "deepseek", "codellama", "codestral", "codegemma"):
         assert parse_settings({"template": name}, env={})[1] == []
-

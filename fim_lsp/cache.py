@@ -2,34 +2,24 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from cachetools import TTLCache
 
+from .backends import CacheKey
 from .postprocess import Suggestion
-from .settings import Settings
 
 # Characters an editor inserts by itself after the cursor (auto-closed pairs).
 _AUTO_CLOSED = frozenset(")]}>\"'`")
 
-CacheKey = tuple[str, str, int, float, tuple[str, ...], str, str]
-
-
-def cache_key(settings: Settings, prompt: str, suffix: str) -> CacheKey:
-    """Everything that decides the model's answer."""
-    return (
-        settings.base_url,
-        settings.model,
-        settings.max_tokens,
-        settings.temperature,
-        settings.stop,
-        prompt,
-        suffix,
-    )
-
 
 class SuggestionCache:
-    """Finished suggestions (or the knowledge that there is none) by cache key."""
+    """Finished suggestions (or the knowledge that there is none) by cache key.
+
+    The key is the rendered request (URL and body, never the API key's header): whatever
+    decides the model's answer is in it, because it is what was sent.
+    """
 
     _MISSING = object()
 
@@ -96,3 +86,29 @@ def type_through(shown: Shown, prompt: str, suffix: str) -> Suggestion | None:
     if not rest.strip():
         return None
     return Suggestion(rest, shown.suggestion.replace + len(inserted))
+
+
+class Recent:
+    """The last few suggestions finished per document, for typing through them."""
+
+    def __init__(self, per_document: int = 4) -> None:
+        self._per_document = per_document
+        self._by_uri: dict[str, deque[Shown]] = {}
+
+    def remember(self, uri: str, shown: Shown) -> None:
+        """A suggestion was finished (or served from the cache) for this document."""
+        recent = self._by_uri.setdefault(uri, deque(maxlen=self._per_document))
+        if not recent or recent[0] != shown:
+            recent.appendleft(shown)
+
+    def typed_through(self, uri: str, prompt: str, suffix: str) -> Suggestion | None:
+        """What is left of a recent suggestion the user has been typing, if any."""
+        for shown in self._by_uri.get(uri, ()):
+            rest = type_through(shown, prompt, suffix)
+            if rest is not None:
+                return rest
+        return None
+
+    def forget(self, uri: str) -> None:
+        """The document closed."""
+        self._by_uri.pop(uri, None)

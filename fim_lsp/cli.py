@@ -125,7 +125,7 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
     reporter = _TerminalReporter()
     engine = Engine(reporter)
     engine.configure(settings)
-    if not settings.api_key:
+    if not engine.has_key():
         return 1
     try:
         completion = await engine.complete(doc, line, col, invoked=True)
@@ -138,6 +138,24 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
         return 0
     sys.stdout.write(completion.text + "\n")
     return 0
+
+
+async def check_once(settings_json: str | None) -> int:
+    """`fim-lsp check`: print one line per finding; 0 when a suggestion can be made."""
+    import json
+
+    from .check import run_check
+
+    try:
+        raw = json.loads(settings_json) if settings_json else {}
+        if not isinstance(raw, dict):
+            raise ValueError("--settings must be a JSON object")
+    except ValueError as err:
+        sys.stderr.write(f"fim-lsp: {err}\n")
+        return 2
+    report = await run_check(raw)
+    sys.stdout.write("\n".join(report.lines) + "\n")
+    return 0 if report.ok else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,8 +179,15 @@ def main(argv: list[str] | None = None) -> int:
     complete.add_argument(
         "--settings", help='settings as JSON, e.g. \'{"endpoint": "http://127.0.0.1:8080"}\''
     )
+    check = sub.add_parser(
+        "check", help="say whether suggestions can work with these settings, and why not"
+    )
+    check.add_argument("--settings", help="settings as JSON, as the editor would send them")
     args = parser.parse_args(argv)
     setup_logging(args.verbose, args.log_file)
+
+    if args.command == "check":
+        return asyncio.run(check_once(args.settings))
 
     if args.command == "complete":
         return asyncio.run(complete_once(args.position, args.settings))

@@ -10,12 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from .backends import BACKENDS as _REGISTRY
+from .backends import backend_for, loopback
+from .backends.codestral import CODESTRAL_ENDPOINT, MISTRAL_ENDPOINT
+from .backends.templates import valid_template
+
 SECTION = "fimLsp"
-CODESTRAL_ENDPOINT = "https://codestral.mistral.ai"
-MISTRAL_ENDPOINT = "https://api.mistral.ai"
 COMPLETION_ITEM_MODES = ("auto", "on", "off")
 MULTILINE_MODES = ("auto", "always", "never")
-BACKENDS = ("codestral", "ollama", "llamacpp", "openai")
+BACKENDS = tuple(_REGISTRY)
+__all__ = ["CODESTRAL_ENDPOINT", "MISTRAL_ENDPOINT", "Settings", "parse_settings", "unwrap"]
 
 
 def _camel(name: str) -> str:
@@ -137,7 +141,11 @@ _RULES: dict[str, Rule] = {
     "exclude": (_is_str_list, "must be a list of glob patterns"),
     "redact_secrets": _BOOL,
     "backend": (lambda v: v in BACKENDS, "must be one of " + ", ".join(map(repr, BACKENDS))),
-    "template": (lambda v: isinstance(v, str), "must be a template name or a string"),
+    "template": (
+        lambda v: isinstance(v, str) and valid_template(v),
+        "must be qwen, starcoder, deepseek, codellama, codestral, codegemma or a string with "
+        "{prefix} and {suffix}",
+    ),
     "headers": (
         lambda v: (
             isinstance(v, Mapping)
@@ -145,7 +153,10 @@ _RULES: dict[str, Rule] = {
         ),
         "must be an object of header names to string values",
     ),
-    "ca_bundle": (lambda v: isinstance(v, str), "must be the path of a PEM file"),
+    "ca_bundle": (
+        lambda v: isinstance(v, str) and (v == "" or os.path.isfile(os.path.expanduser(v))),
+        "must be the path of an existing PEM file",
+    ),
     "top_p": (lambda v: _is_number(v) and 0 <= v <= 1, "must be a number from 0 to 1"),
     "min_tokens": _whole(0, 8192),
     "random_seed": _whole(0, 2**31 - 1),
@@ -170,6 +181,8 @@ def _convert(name: str, value: Any) -> Any:
         return float(value)
     if name == "endpoint":
         return value.strip()
+    if name == "ca_bundle":
+        return os.path.expanduser(value)
     return value
 
 
@@ -189,8 +202,17 @@ def parse_settings(
 ) -> tuple[Settings, list[str]]:
     """Build settings from the client's (camelCase) values and the environment.
 
-    Returns the settings and one message per rejected key; a rejected key keeps its default.
+    Returns the settings and one message per rejected key (a rejected key keeps its default)
+    or withheld API key.
     """
+    settings, problems, _origins = explain_settings(raw, env)
+    return settings, problems
+
+
+def explain_settings(
+    raw: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> tuple[Settings, list[str], dict[str, str]]:
+    """`parse_settings`, plus where the backend, endpoint, model and key came from."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     problems: list[str] = []
@@ -206,42 +228,71 @@ def parse_settings(
             )
             continue
         values[name] = _convert(name, value)
-    values.update(_resolve_key_and_endpoint(values, env))
-    return Settings(**values), problems
+    origins: dict[str, str] = {n: "settings" for n in ("backend", "model") if n in values}
+    resolved, notes = _resolve_key_and_endpoint(values, env, origins)
+    values.update(resolved)
+    if "model" not in values:
+        model = backend_for(values.get("backend", "codestral")).default_model
+        values["model"] = model
+        origins["model"] = "default" if model else "not set (the server's own)"
+    origins.setdefault("backend", "default")
+    return Settings(**values), problems + notes, origins
 
 
-def _resolve_key_and_endpoint(values: dict[str, Any], env: Mapping[str, str]) -> dict[str, str]:
-    """Pair the API key with its endpoint: a Codestral key goes to codestral.mistral.ai, a Mistral key to api.mistral.ai."""
-    endpoint = values.get("endpoint") or env.get("FIM_LSP_ENDPOINT", "").strip()
-    if endpoint and not _valid_url(endpoint):
-        endpoint = ""
+def _resolve_key_and_endpoint(
+    values: dict[str, Any], env: Mapping[str, str], origins: dict[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """The endpoint and the key to send it, by the rules that keep a key where it belongs.
+
+    An environment key goes only to the hosts it is meant for, to this machine, or to an
+    endpoint the environment names too: a workspace's settings cannot redirect a key they
+    never held to another host. No
+    key goes over plain http to another machine. Each withheld key is said once.
+    """
+    backend = backend_for(values.get("backend", "codestral"))
+    endpoint = values.get("endpoint", "")
+    origins["endpoint"] = "settings"
+    if not endpoint:
+        endpoint = env.get("FIM_LSP_ENDPOINT", "").strip()
+        origins["endpoint"] = "environment (FIM_LSP_ENDPOINT)"
+        if endpoint and not _valid_url(endpoint):
+            endpoint = ""
     key = values.get("api_key", "")
-    codestral = env.get("CODESTRAL_API_KEY", "").strip()
-    mistral = env.get("MISTRAL_API_KEY", "").strip()
-    if not key:
-        host = urlsplit(endpoint).netloc if endpoint else ""
-        if host == urlsplit(MISTRAL_ENDPOINT).netloc:
-            key = mistral or codestral
-        elif host == urlsplit(CODESTRAL_ENDPOINT).netloc:
-            key = codestral or mistral
-        else:
-            key = codestral or mistral
+    notes: list[str] = []
+    if key:
+        origins["api_key"] = "settings"
         if not endpoint:
-            endpoint = (
-                MISTRAL_ENDPOINT
-                if (key and key == mistral and not codestral)
-                else CODESTRAL_ENDPOINT
+            endpoint = backend.default_endpoint
+            origins["endpoint"] = "default"
+    else:
+        given = endpoint
+        endpoint, key, variable = backend.env_key(endpoint, env)
+        if not given:
+            origins["endpoint"] = "default" if not key else f"default for {variable}"
+        origins["api_key"] = f"environment ({variable})" if key else "none"
+        parts = urlsplit(endpoint)
+        host = parts.netloc
+        # A loopback endpoint is this machine (a local gateway, a test's mock): a listener there
+        # already runs as the user, so the key leaves nothing it could not read anyway.
+        if (
+            key
+            and origins["endpoint"] == "settings"
+            and host not in backend.key_hosts()
+            and not loopback(parts.hostname or "")
+        ):
+            notes.append(
+                f"fim-lsp: not sending {variable} to {host}: that endpoint comes from the "
+                f"settings, not from the environment. Set {SECTION}.apiKey in the same settings "
+                "as the endpoint, or FIM_LSP_ENDPOINT beside the key, to send a key there."
             )
-    elif not endpoint:
-        endpoint = CODESTRAL_ENDPOINT
-    return {"api_key": key, "endpoint": endpoint}
-
-
-def missing_key_message() -> str:
-    """What to tell a user who has set no API key."""
-    return (
-        "fim-lsp: no API key. Set CODESTRAL_API_KEY (a Codestral key, for codestral.mistral.ai) "
-        "or MISTRAL_API_KEY (a La Plateforme key, for api.mistral.ai) in the environment the "
-        f"editor starts fim-lsp from, or the {SECTION}.apiKey setting (in VS Code: run the command "
-        '"fim-lsp: Set API key"). Suggestions are off until then.'
-    )
+            key = ""
+            origins["api_key"] = f"withheld ({variable} is not for {host})"
+    parts = urlsplit(endpoint)
+    if key and parts.scheme == "http" and not loopback(parts.hostname or ""):
+        notes.append(
+            f"fim-lsp: not sending the API key to {parts.netloc} over plain http://, where anyone "
+            "on the way can read it: use https://. (A local Ollama or llama.cpp needs no key.)"
+        )
+        key = ""
+        origins["api_key"] = "withheld (plain http to another machine)"
+    return {"api_key": key, "endpoint": endpoint}, notes

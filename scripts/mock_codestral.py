@@ -148,6 +148,8 @@ class MockCodestral:
         self.port = port
         self.log_path = log_path
         self.requests: list[RecordedRequest] = []
+        # What GET /v1/models lists.
+        self.models = ["codestral-latest", "codestral-2508"]
         self.connections = 0
         self.heads = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -276,6 +278,20 @@ class MockCodestral:
             return True
         if method == "GET" and path in ("/", "/health", "/healthz"):
             await self._send_json(writer, 200, {"status": "ok"})
+            return True
+        if method == "GET" and path.split("?")[0] == "/v1/models":
+            # As the API lists models: the key is checked first.
+            if (
+                self.api_key is not None
+                and headers.get("authorization") != f"Bearer {self.api_key}"
+            ):
+                await self._send_json(writer, 401, _ERROR_BODIES[401])
+            else:
+                data = [
+                    {"id": m, "object": "model", "aliases": [], "capabilities": {"fim": True}}
+                    for m in self.models
+                ]
+                await self._send_json(writer, 200, {"object": "list", "data": data})
             return True
         if method != "POST" or path.split("?")[0] != FIM_PATH:
             await self._send_json(writer, 404, {"detail": "Not Found"})

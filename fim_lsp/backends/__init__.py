@@ -1,29 +1,51 @@
-"""Model backends: one module per API dialect, sharing the error tree and the SSE decoder."""
+"""Model backends: one module per API dialect behind the `Backend` protocol, one error tree."""
 
-from .codestral import FimRequest, fim_http_request, stream_fim
+from .base import RETRY_AFTER_CAP, Backend, CacheKey, Probe, Rendered, loopback, retry_after
+from .codestral import CodestralBackend
 from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
     BackendError,
+    ModelLoadingError,
     RateLimitError,
     RequestRejectedError,
     ServerError,
     StreamError,
 )
+from .llamacpp import LlamaCppBackend
+from .ollama import OllamaBackend
+from .openai import OpenAIBackend
+
+BACKENDS: dict[str, Backend] = {
+    b.name: b for b in (CodestralBackend(), OllamaBackend(), LlamaCppBackend(), OpenAIBackend())
+}
+
+
+def backend_for(name: str) -> Backend:
+    """The backend a `backend` setting names (Codestral for an unknown name)."""
+    return BACKENDS.get(name) or BACKENDS["codestral"]
+
 
 __all__ = [
+    "BACKENDS",
+    "RETRY_AFTER_CAP",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "Backend",
     "BackendError",
-    "FimRequest",
+    "CacheKey",
+    "ModelLoadingError",
+    "Probe",
     "RateLimitError",
+    "Rendered",
     "RequestRejectedError",
     "ServerError",
     "StreamError",
-    "fim_http_request",
-    "stream_fim",
+    "backend_for",
+    "loopback",
+    "retry_after",
 ]

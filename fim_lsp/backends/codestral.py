@@ -1,52 +1,35 @@
-"""The Codestral FIM dialect: request body, streamed answer, error translation."""
+"""The Codestral FIM dialect: request body, streamed answer, error translation, key pairing."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import (
-    APIStatusError,
-    AuthenticationError,
-    RateLimitError,
-    RequestRejectedError,
-    ServerError,
-    StreamError,
-)
+from .base import HttpBackend, Probe, host_of, join_url, model_list_lines
+from .errors import StreamError
 from .sse import SSEDecoder
-from .stream import Delta, stream_deltas
+from .stream import Delta, Framing
+
+if TYPE_CHECKING:
+    from ..context import FimContext
+    from ..settings import Settings
 
 FIM_PATH = "/v1/fim/completions"
-
-
-@dataclass(frozen=True)
-class FimRequest:
-    """One FIM request: only fields the API documents (it rejects unknown ones with 422)."""
-
-    model: str
-    prompt: str
-    suffix: str
-    max_tokens: int
-    temperature: float
-    stop: tuple[str, ...] = ()
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body, streamed."""
-        body: dict[str, Any] = {
-            "model": self.model,
-            "prompt": self.prompt,
-            "suffix": self.suffix,
-            "max_tokens": self.max_tokens,
-            "temperature": self.temperature,
-            "stream": True,
-        }
-        if self.stop:
-            body["stop"] = list(self.stop)
-        return body
+CODESTRAL_ENDPOINT = "https://codestral.mistral.ai"
+MISTRAL_ENDPOINT = "https://api.mistral.ai"
+# The environment variable of each host's kind of key, in the order they are tried for it.
+_KEYS_FOR = {
+    urlsplit(CODESTRAL_ENDPOINT).netloc: ("CODESTRAL_API_KEY", "MISTRAL_API_KEY"),
+    urlsplit(MISTRAL_ENDPOINT).netloc: ("MISTRAL_API_KEY", "CODESTRAL_API_KEY"),
+}
+KEY_HINT = (
+    "A Codestral key works only with https://codestral.mistral.ai and a La Plateforme "
+    "(MISTRAL_API_KEY) key only with https://api.mistral.ai."
+)
 
 
 def parse_event(data: str) -> tuple[str, str | None, bool]:
@@ -66,117 +49,136 @@ def parse_event(data: str) -> tuple[str, str | None, bool]:
     return content, finish if isinstance(finish, str) else None, False
 
 
-def _error_message(body: Any, fallback: str) -> str:
-    """The API's own words from any of its error shapes."""
-    if isinstance(body, dict):
-        msg = body.get("message")
-        if isinstance(msg, str) and msg:
-            return msg
-        detail = body.get("detail")
-        if isinstance(detail, str):
-            return detail
-        if isinstance(detail, list) and detail:
-            parts = []
-            for d in detail[:3]:
-                if isinstance(d, dict):
-                    loc = ".".join(str(x) for x in d.get("loc", []) if x != "body")
-                    parts.append(f"{loc}: {d.get('msg', '')}".strip(": "))
-            if parts:
-                return "; ".join(parts)
-    if isinstance(body, str) and body.strip():
-        return body.strip()[:200]
-    return fallback
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def translate_error(response: httpx.Response, raw: bytes, host: str) -> APIStatusError:
-    """Translate an error response (its body already read) into the exception tree."""
-    try:
-        body: Any = json.loads(raw)
-    except ValueError:
-        body = raw.decode("utf-8", "replace")
-    status = response.status_code
-    request_id = response.headers.get("x-request-id") or (
-        body.get("request_id") if isinstance(body, dict) else None
+def well_known(env: Mapping[str, str]) -> tuple[str, str]:
+    """The Codestral and La Plateforme base URLs (overridable for tests and mirrors)."""
+    return (
+        env.get("FIM_LSP_CODESTRAL_ENDPOINT", "").strip().rstrip("/") or CODESTRAL_ENDPOINT,
+        env.get("FIM_LSP_MISTRAL_ENDPOINT", "").strip().rstrip("/") or MISTRAL_ENDPOINT,
     )
-    message = _error_message(body, response.reason_phrase or f"HTTP {status}")
-    common: dict[str, Any] = {
-        "status_code": status,
-        "body": body,
-        "request_id": request_id,
-        "host": host,
-    }
-    if status in (401, 403):
-        return AuthenticationError(f"{host} rejected the API key ({status}: {message})", **common)
-    if status == 429:
-        return RateLimitError(
-            f"{host} is rate limiting requests (429: {message})",
-            retry_after=_retry_after(response.headers),
-            **common,
+
+
+class CodestralBackend(HttpBackend):
+    """Mistral's Codestral: `POST /v1/fim/completions`, SSE ending in `[DONE]`."""
+
+    name: str = "codestral"
+    path: str = FIM_PATH
+
+    default_endpoint: str = CODESTRAL_ENDPOINT
+    default_model: str = "codestral-latest"
+
+    def framer(self) -> Callable[[], Framing]:
+        """SSEDecoder frames the stream."""
+        return SSEDecoder
+
+    def needs_key(self) -> bool:
+        """Mistral's hosts always want a key."""
+        return True
+
+    def missing_key_message(self) -> str:
+        """Which variable or setting to set."""
+        return (
+            "fim-lsp: no API key. Set CODESTRAL_API_KEY (a Codestral key, for codestral.mistral.ai) "
+            "or MISTRAL_API_KEY (a La Plateforme key, for api.mistral.ai) in the environment the "
+            "editor starts fim-lsp from, or the fimLsp.apiKey setting (in VS Code: run the command "
+            '"fim-lsp: Set API key"). Suggestions are off until then.'
         )
-    if status in (400, 404, 422):
-        return RequestRejectedError(f"{host} refused the request ({status}: {message})", **common)
-    if status >= 500:
-        return ServerError(f"{host} failed ({status}: {message})", **common)
-    return APIStatusError(f"{host} answered {status}: {message}", **common)
 
+    def key_hosts(self) -> frozenset[str]:
+        """Hosts the environment's keys are meant for."""
+        return frozenset(_KEYS_FOR)
 
-def parse_delta(data: str) -> Delta:
-    """One SSE event of a Codestral stream as a delta (done at finish_reason or [DONE])."""
-    content, finish, done = parse_event(data)
-    return Delta(content, done or finish is not None)
+    def env_key(self, endpoint: str, env: Mapping[str, str]) -> tuple[str, str, str]:
+        """(endpoint, key, variable) from the environment: each kind of key goes to its own host."""
+        found = {
+            name: env.get(name, "").strip() for name in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY")
+        }
+        if not endpoint:
+            if found["CODESTRAL_API_KEY"] or not found["MISTRAL_API_KEY"]:
+                endpoint = CODESTRAL_ENDPOINT
+            else:
+                endpoint = MISTRAL_ENDPOINT
+        order = _KEYS_FOR.get(urlsplit(endpoint).netloc, ("CODESTRAL_API_KEY", "MISTRAL_API_KEY"))
+        for name in order:
+            if found[name]:
+                return endpoint, found[name], name
+        return endpoint, "", ""
 
+    def body(self, ctx: FimContext, settings: Settings) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """Only fields the API documents (it rejects unknown ones with 422)."""
+        body: dict[str, Any] = {
+            "model": settings.model,
+            "prompt": ctx.prompt,
+            "suffix": ctx.suffix,
+            "max_tokens": settings.max_tokens,
+            "temperature": settings.temperature,
+            "stream": settings.stream,
+        }
+        if settings.top_p is not None:
+            body["top_p"] = settings.top_p
+        if settings.min_tokens is not None:
+            body["min_tokens"] = settings.min_tokens
+        if settings.random_seed is not None:
+            body["random_seed"] = settings.random_seed
+        if settings.stop:
+            body["stop"] = list(settings.stop)
+        return body, ()
 
-def fim_http_request(
-    client: httpx.AsyncClient,
-    base_url: str,
-    api_key: str,
-    request: FimRequest,
-    *,
-    timeout: float,
-) -> httpx.Request:
-    """The HTTP request of one FIM call, built ahead of time so sending it is all that is left."""
-    headers = {
-        "Authorization": f"Bearer {api_key}",
-        "Accept": "text/event-stream",
-        "Content-Type": "application/json",
-    }
-    return client.build_request(
-        "POST",
-        base_url + FIM_PATH,
-        headers=headers,
-        content=json.dumps(request.body()).encode(),
-        timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-    )
+    def parse(self, item: str) -> Delta:
+        """One SSE event as a delta (done at finish_reason or [DONE])."""
+        content, finish, done = parse_event(item)
+        return Delta(content, done or finish is not None)
 
+    def parse_whole(self, item: str) -> Delta:
+        """`{"choices": [{"message": {"content": …}}]}`."""
+        try:
+            content = json.loads(item)["choices"][0]["message"]["content"] or ""
+        except (ValueError, TypeError, KeyError, IndexError) as err:
+            raise StreamError(f"malformed answer from the model: {item[:80]!r}") from err
+        if not isinstance(content, str):
+            raise StreamError(f"malformed answer from the model: {item[:80]!r}")
+        return Delta(content, True)
 
-def stream_fim(
-    client: httpx.AsyncClient,
-    http_request: httpx.Request,
-    *,
-    host: str,
-    timeout: float,
-    opened: Callable[[], None] | None = None,
-    closed_early: Callable[[], None] | None = None,
-) -> AsyncGenerator[str, None]:
-    """Send one Codestral FIM request and yield the content deltas as they stream in."""
-    return stream_deltas(
-        client,
-        http_request,
-        host=host,
-        timeout=timeout,
-        framing=SSEDecoder,
-        parse=parse_delta,
-        translate_error=translate_error,
-        opened=opened,
-        closed_early=closed_early,
-    )
+    def hint(self, status: int, message: str) -> str:
+        """Which key goes with which host, after a rejected key."""
+        return KEY_HINT if status in (401, 403) else ""
+
+    async def health(
+        self, client: httpx.AsyncClient, settings: Settings, env: Mapping[str, str]
+    ) -> list[Probe]:
+        """The key accepted (else: is it the other host's kind?) and the model listed."""
+        where = host_of(settings.base_url)
+        status, body = await self.get_json(
+            client, join_url(settings.base_url, "/v1/models"), settings
+        )
+        if status in (401, 403):
+            codestral, mistral = well_known(env)
+            other = {codestral: mistral, mistral: codestral}.get(settings.base_url)
+            if other is not None:
+                other_status, _ = await self.get_json(
+                    client, join_url(other, "/v1/models"), settings
+                )
+                if other_status == 200:
+                    kind = "La Plateforme" if other == mistral else "Codestral"
+                    return [
+                        Probe(
+                            False,
+                            f"key rejected by {where} ({status}): it is a {kind} key, accepted by "
+                            f"{host_of(other)}; set endpoint to {other}",
+                            True,
+                        )
+                    ]
+            return [Probe(False, f"key rejected by {where} ({status}). {KEY_HINT}", True)]
+        if status != 200 or not isinstance(body, dict):
+            return [Probe(False, f"{where} answered {status} to GET /v1/models", False)]
+        names: list[str] = []
+        for entry in body.get("data") or []:
+            if isinstance(entry, dict):
+                names += [
+                    n
+                    for n in [entry.get("id"), *(entry.get("aliases") or [])]
+                    if isinstance(n, str)
+                ]
+        return [
+            Probe(True, f"key accepted by {where}"),
+            model_list_lines(names, settings.model, where),
+        ]

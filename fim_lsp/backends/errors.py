@@ -6,11 +6,15 @@ from typing import Any
 
 
 class BackendError(Exception):
-    """Root of every backend failure; `message` is safe to show a user (it never holds the key)."""
+    """Root of every backend failure; `message` is safe to show a user (it never holds the key).
 
-    def __init__(self, message: str) -> None:
+    `hint`: what the user can do about it, in the dialect's terms ("" when nothing to add).
+    """
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
+        self.hint = hint
 
 
 class APIConnectionError(BackendError):
@@ -29,9 +33,16 @@ class APIStatusError(BackendError):
     """The server answered with an error status."""
 
     def __init__(
-        self, message: str, *, status_code: int, body: Any, request_id: str | None, host: str
+        self,
+        message: str,
+        *,
+        status_code: int,
+        body: Any,
+        request_id: str | None,
+        host: str,
+        hint: str = "",
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, hint=hint)
         self.status_code = status_code
         self.body = body
         self.request_id = request_id
@@ -56,3 +67,7 @@ class RateLimitError(APIStatusError):
 
 class ServerError(APIStatusError):
     """5xx: the server failed; the next trigger may succeed."""
+
+
+class ModelLoadingError(ServerError):
+    """503 while the server loads its model: retried within the timeout, then told as such."""

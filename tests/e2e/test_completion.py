@@ -300,6 +300,29 @@ async def test_429_backs_off_for_retry_after(start_server, mock):
     assert len(mock.requests) == 2
 
 
+@pytest.mark.parametrize("retry_after", ["1000000000", "inf", "Fri, 31 Dec 9999 23:59:59 GMT"])
+async def test_retry_after_is_capped_said_in_the_status_and_lifted_by_settings(
+    start_server, mock, retry_after
+):
+    mock.responder = lambda body: Reply(status=429, headers={"Retry-After": retry_after})
+    client = await start_server({"endpoint": mock.url, "debounceMs": 0})
+    statuses: list[tuple[str, str]] = []
+    client.feature("fimLsp/status")(lambda params: statuses.append((params.state, params.message)))
+    ed = Editor(client, SOURCE)
+    assert await ed.complete(CURSOR) == []
+    await until(lambda: statuses[-1:] == [("error", "rate limited: suggestions resume in 60 s")])
+    mock.responder = lambda body: Reply(text="a + b")
+    assert await ed.complete(CURSOR - 1) == []
+    assert len(mock.requests) == 1
+    # Any settings change lifts the pause.
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"fimLsp": {"maxTokens": 64}})
+    )
+    await asyncio.sleep(0.1)
+    assert [i.insert_text for i in await ed.complete(CURSOR)] == ["a + b"]
+    assert len(mock.requests) == 2
+
+
 @pytest.mark.parametrize(
     ("reply", "words"),
     [
@@ -330,7 +353,14 @@ async def test_hang_past_the_timeout(start_server, mock):
     started = time.monotonic()
     assert await ed.complete(CURSOR) == []
     assert time.monotonic() - started < 3
-    await until(lambda: any("stopped answering" in m.message for m in client.log_messages))
+    # The stream's read timeout says "stopped answering"; the flight's deadline, its backstop,
+    # "did not finish within".
+    await until(
+        lambda: any(
+            "stopped answering" in m.message or "did not finish within" in m.message
+            for m in client.log_messages
+        )
+    )
     await until(lambda: mock.requests[0].disconnected, 2)
 
 

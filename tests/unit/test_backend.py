@@ -1,4 +1,4 @@
-"""The Codestral client on httpx.MockTransport: request body, streaming, error translation."""
+"""The Codestral backend on httpx.MockTransport: request body, streaming, error translation."""
 
 from __future__ import annotations
 
@@ -13,18 +13,24 @@ from fim_lsp.backends import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
-    FimRequest,
     RateLimitError,
     RequestRejectedError,
     ServerError,
     StreamError,
-    fim_http_request,
-    stream_fim,
+    backend_for,
 )
+from fim_lsp.context import FimContext
+from fim_lsp.settings import Settings
 
-REQUEST = FimRequest(
-    model="codestral-latest", prompt="def ", suffix="\n", max_tokens=64, temperature=0.0
-)
+CODESTRAL = backend_for("codestral")
+CTX = FimContext("def ", "\n")
+SETTINGS = Settings(endpoint="http://model", api_key="secret-key", max_tokens=64)
+
+
+def stream(http: httpx.AsyncClient, settings: Settings = SETTINGS):
+    rendered = CODESTRAL.render(CTX, settings)
+    request = CODESTRAL.http_request(http, rendered, settings)
+    return CODESTRAL.stream(http, request, rendered, settings)
 
 
 def sse(*contents: str) -> bytes:
@@ -41,10 +47,9 @@ def client(handler: Callable[[httpx.Request], httpx.Response]) -> httpx.AsyncCli
     return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
 
-async def collect(http: httpx.AsyncClient, timeout: float = 5.0) -> str:
+async def collect(http: httpx.AsyncClient, settings: Settings = SETTINGS) -> str:
     parts = []
-    request = fim_http_request(http, "http://model", "secret-key", REQUEST, timeout=timeout)
-    async for delta in stream_fim(http, request, host="model", timeout=timeout):
+    async for delta in stream(http, settings):
         parts.append(delta)
     return "".join(parts)
 
@@ -75,8 +80,37 @@ async def test_request_has_only_documented_fields_and_streams() -> None:
 
 
 def test_stop_is_sent_as_a_list_only_when_set() -> None:
-    body = FimRequest("m", "p", "s", 8, 0.0, ("\n\n",)).body()
+    body = json.loads(CODESTRAL.render(CTX, Settings(stop=("\n\n",))).content)
     assert body["stop"] == ["\n\n"]
+
+
+def test_documented_sampling_fields_are_sent_when_set() -> None:
+    settings = Settings(top_p=0.9, min_tokens=2, random_seed=7, stop=("x",))
+    body = json.loads(CODESTRAL.render(CTX, settings).content)
+    assert (body["top_p"], body["min_tokens"], body["random_seed"]) == (0.9, 2, 7)
+    assert set(body) == {
+        "model",
+        "prompt",
+        "suffix",
+        "max_tokens",
+        "temperature",
+        "stream",
+        "top_p",
+        "min_tokens",
+        "random_seed",
+        "stop",
+    }
+
+
+async def test_an_answer_that_is_not_streamed_is_parsed() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert json.loads(request.content)["stream"] is False
+        assert request.headers["accept"] == "application/json"
+        answer = {"choices": [{"index": 0, "message": {"role": "assistant", "content": "a + b"}}]}
+        return httpx.Response(200, json=answer)
+
+    async with client(handler) as http:
+        assert await collect(http, Settings(endpoint="http://model", stream=False)) == "a + b"
 
 
 @pytest.mark.parametrize(
@@ -176,8 +210,7 @@ async def test_closing_the_generator_closes_the_response() -> None:
         return httpx.Response(200, stream=Body())
 
     async with client(handler) as http:
-        request = fim_http_request(http, "http://model", "k", REQUEST, timeout=5)
-        gen = stream_fim(http, request, host="model", timeout=5)
+        gen = stream(http)
         assert await gen.__anext__() == "x"
         await gen.aclose()
     assert closed == [True]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from fim_lsp.cache import Shown, SuggestionCache, cache_key, type_through
+from fim_lsp.backends import backend_for
+from fim_lsp.cache import Recent, Shown, SuggestionCache, type_through
+from fim_lsp.context import FimContext
 from fim_lsp.postprocess import Suggestion
 from fim_lsp.settings import Settings
+
+
+def cache_key(settings: Settings, prompt: str, suffix: str):
+    """The key the engine uses: the rendered request of the settings' backend."""
+    return backend_for(settings.backend).render(FimContext(prompt, suffix), settings).key
 
 
 def test_key_covers_everything_that_decides_the_answer() -> None:
@@ -17,6 +24,9 @@ def test_key_covers_everything_that_decides_the_answer() -> None:
         cache_key(Settings(endpoint="http://a", max_tokens=8), "p", "s"),
         cache_key(Settings(endpoint="http://a", temperature=0.5), "p", "s"),
         cache_key(Settings(endpoint="http://a", stop=("x",)), "p", "s"),
+        cache_key(Settings(endpoint="http://a", top_p=0.5), "p", "s"),
+        cache_key(Settings(endpoint="http://a", backend="ollama"), "p", "s"),
+        cache_key(Settings(endpoint="http://a", backend="openai", template="qwen"), "p", "s"),
         cache_key(base, "p2", "s"),
         cache_key(base, "p", "s2"),
     ):
@@ -63,3 +73,12 @@ def test_auto_closed_bracket_is_covered() -> None:
     # The user typed "add(" and the editor inserted ")" after the cursor.
     assert type_through(shown, "x = add(", ")\n") == Suggestion("1, 2)", replace=1)
     assert type_through(shown, "x = add(", "]\n") is None
+
+
+def test_recent_suggestions_are_typed_through_per_document() -> None:
+    recent = Recent()
+    recent.remember("a", Shown("x = ", "\n", Suggestion("foo(1)")))
+    assert recent.typed_through("a", "x = fo", "\n") == Suggestion("o(1)")
+    assert recent.typed_through("b", "x = fo", "\n") is None
+    recent.forget("a")
+    assert recent.typed_through("a", "x = fo", "\n") is None

@@ -1,0 +1,172 @@
+"""Flights: at most one upstream stream per document, which later requests may adopt.
+
+A request either extends the flight's prompt with characters the stream produced (or may still
+produce) and waits for it, or ends it. A flight nobody waits for is read no further and ends
+after a short grace; nobody waits for one past its deadline (the timeout from its start).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from .backends import CacheKey
+from .cache import typed_since
+from .context import FimContext
+from .postprocess import Suggestion
+from .scheduler import Superseded, Ticket
+
+# How long a stream whose requests were all cancelled waits, unread, for a request to adopt it.
+# VS Code cancels on each keystroke and asks again a few milliseconds later.
+ADOPT_GRACE = 0.2
+# The most characters a user types ahead of a stream that is still worth waiting for.
+MAX_TYPED = 256
+# A flight's deadline is its timeout plus this, so the stream's own timeout (which says which
+# phase hung) is normally the one that ends it; the deadline is the backstop.
+DEADLINE_MARGIN = 0.1
+
+
+class FlightTimedOut(Exception):
+    """The flight did not finish by its deadline."""
+
+
+def agrees(typed: str, raw: str) -> bool:
+    """Whether what the user typed and what the model streamed can still be the same text."""
+    n = min(len(typed), len(raw))
+    return typed[:n] == raw[:n]
+
+
+@dataclass(eq=False)
+class Flight:
+    """One upstream stream and what it has produced so far."""
+
+    uri: str
+    key: CacheKey
+    ctx: FimContext
+    deadline: float  # event-loop time
+    raw: str = ""  # the text streamed so far
+    interest: int = 0
+    progress: asyncio.Event = field(default_factory=asyncio.Event)
+    wanted: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[Suggestion | None] | None = None
+    grace: asyncio.TimerHandle | None = None
+
+    def typed_extension(self, ctx: FimContext) -> str | None:
+        """The characters typed since this flight's prompt, if `ctx` continues it; else None."""
+        if ctx.suffix != self.ctx.suffix:
+            return None
+        return typed_since(self.ctx.prompt, ctx.prompt, MAX_TYPED)
+
+    def streamed(self, text: str) -> None:
+        """The stream produced more text."""
+        self.raw += text
+        self.progress.set()
+
+
+class Flights:
+    """The flights in the air, by document."""
+
+    def __init__(self) -> None:
+        self._by_uri: dict[str, Flight] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._by_uri)
+
+    def get(self, uri: str) -> Flight | None:
+        """The document's flight, if one is in the air."""
+        return self._by_uri.get(uri)
+
+    def launch(
+        self,
+        uri: str,
+        key: CacheKey,
+        ctx: FimContext,
+        timeout: float,
+        run: Callable[[Flight], Coroutine[Any, Any, Suggestion | None]],
+    ) -> Flight:
+        """Start `run(flight)` as the document's flight."""
+        deadline = asyncio.get_running_loop().time() + timeout + DEADLINE_MARGIN
+        flight = Flight(uri, key, ctx, deadline)
+        flight.task = asyncio.ensure_future(run(flight))
+        self._by_uri[uri] = flight
+        return flight
+
+    def landed(self, flight: Flight) -> None:
+        """The flight's stream ended: it can be adopted no more."""
+        if self._by_uri.get(flight.uri) is flight:
+            del self._by_uri[flight.uri]
+        flight.progress.set()
+
+    def drop(self, uri: str) -> None:
+        """End the document's flight, if any."""
+        flight = self._by_uri.pop(uri, None)
+        if flight is not None:
+            _cancel(flight)
+
+    def drop_all(self) -> None:
+        """End every flight."""
+        for uri in list(self._by_uri):
+            self.drop(uri)
+
+    async def wait(
+        self, ticket: Ticket, flight: Flight, typed: str
+    ) -> tuple[bool, Suggestion | None]:
+        """Wait for the flight's answer while it agrees with what the user typed.
+
+        Returns (diverged, suggestion): diverged when the stream and the typing parted.
+        Raises Superseded when a newer request for the document arrives, FlightTimedOut at the
+        flight's deadline.
+        """
+        assert flight.task is not None
+        loop = asyncio.get_running_loop()
+        flight.interest += 1
+        flight.wanted.set()
+        if flight.grace is not None:
+            flight.grace.cancel()
+            flight.grace = None
+        superseded = asyncio.ensure_future(ticket.superseded.wait())
+        try:
+            while not flight.task.done():
+                if typed and not agrees(typed, flight.raw):
+                    return True, None
+                left = flight.deadline - loop.time()
+                if left <= 0:
+                    _cancel(flight)
+                    raise FlightTimedOut
+                flight.progress.clear()
+                progress = asyncio.ensure_future(flight.progress.wait())
+                try:
+                    await asyncio.wait(
+                        {flight.task, progress, superseded},
+                        timeout=left,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    progress.cancel()
+                if ticket.is_superseded:
+                    raise Superseded
+            if flight.task.cancelled():
+                raise Superseded
+            if typed and not agrees(typed, flight.raw):
+                return True, None
+            return False, flight.task.result()
+        finally:
+            superseded.cancel()
+            flight.interest -= 1
+            if flight.interest == 0 and not flight.task.done():
+                flight.wanted.clear()
+                flight.grace = loop.call_later(ADOPT_GRACE, _expire, flight)
+
+
+def _expire(flight: Flight) -> None:
+    if flight.interest == 0:
+        _cancel(flight)
+
+
+def _cancel(flight: Flight) -> None:
+    if flight.grace is not None:
+        flight.grace.cancel()
+    if flight.task is not None and not flight.task.done():
+        flight.task.cancel()

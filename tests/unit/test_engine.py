@@ -1,0 +1,358 @@
+"""The engine in-process: a fake backend whose streams the test drives, and a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from fim_lsp.backends import (
+    APIStatusError,
+    AuthenticationError,
+    Probe,
+    RateLimitError,
+    Rendered,
+)
+from fim_lsp.context import FimContext
+from fim_lsp.documents import UTF32, Document
+from fim_lsp.engine import Engine
+from fim_lsp.settings import Settings
+
+URI = "file:///demo.py"
+HEAD = "def add(a, b):\n    return "
+TAIL = "\n"
+END = object()
+
+
+@dataclass
+class Call:
+    """One model call: the context it was for, and the items its stream will yield."""
+
+    ctx: FimContext
+    items: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    closed: bool = False
+
+    def send(self, *items: Any) -> None:
+        for item in items:
+            self.items.put_nowait(item)
+
+
+class FakeBackend:
+    """A backend whose streams yield what the test sends; errors are raised where sent."""
+
+    name = "fake"
+    default_endpoint = "http://fake.invalid"
+    default_model = "m"
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.started = asyncio.Event()
+
+    def needs_key(self) -> bool:
+        return True
+
+    def key_hosts(self) -> frozenset[str]:
+        return frozenset()
+
+    def env_key(self, endpoint: str, env: Mapping[str, str]) -> tuple[str, str, str]:
+        return endpoint, "", ""
+
+    def missing_key_message(self) -> str:
+        return "no key"
+
+    def render(self, ctx: FimContext, settings: Settings) -> Rendered:
+        body = {"p": ctx.prompt, "s": ctx.suffix, "m": settings.model}
+        return Rendered("http://fake.invalid/fim", body)
+
+    def http_request(
+        self, client: httpx.AsyncClient, rendered: Rendered, settings: Settings
+    ) -> httpx.Request:
+        return httpx.Request("POST", rendered.url, content=rendered.content)
+
+    def stream(
+        self,
+        client: httpx.AsyncClient,
+        request: httpx.Request,
+        rendered: Rendered,
+        settings: Settings,
+        *,
+        opened: Callable[[], None] | None = None,
+        closed_early: Callable[[], None] | None = None,
+    ) -> AsyncGenerator[str, None]:
+        call = Call(FimContext(rendered.body["p"], rendered.body["s"]))
+        self.calls.append(call)
+        self.started.set()
+        return self._run(call)
+
+    async def _run(self, call: Call) -> AsyncGenerator[str, None]:
+        try:
+            while True:
+                item = await call.items.get()
+                if item is END:
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                yield item
+        finally:
+            call.closed = True
+
+    def translate_error(self, response: httpx.Response, raw: bytes, host: str) -> APIStatusError:
+        raise NotImplementedError
+
+    async def health(
+        self, client: httpx.AsyncClient, settings: Settings, env: Mapping[str, str]
+    ) -> list[Probe]:
+        return []
+
+    async def touch(self, client: httpx.AsyncClient, settings: Settings) -> None:
+        return None
+
+
+class Reporter:
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+        self.logged: list[str] = []
+        self.states: list[tuple[str, str]] = []
+
+    def show_once(self, key: str, message: str, *, error: bool) -> None:
+        self.shown.append(message)
+
+    def log(self, message: str, *, error: bool) -> None:
+        self.logged.append(message)
+
+    def status(self, state: str, message: str = "") -> None:
+        self.states.append((state, message))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def settings(**changes: Any) -> Settings:
+    base: dict[str, Any] = {
+        "api_key": "k",
+        "endpoint": "http://fake.invalid",
+        "debounce_ms": 0,
+        "timeout_ms": 5000,
+    }
+    return Settings(**{**base, **changes})
+
+
+def doc(typed: str = "", version: int = 1) -> Document:
+    return Document.from_text(URI, HEAD + typed + TAIL, language_id="python", encoding=UTF32)
+
+
+def ask(engine: Engine, typed: str = "") -> asyncio.Task[Any]:
+    d = doc(typed)
+    return asyncio.ensure_future(
+        engine.complete(d, 1, len("    return ") + len(typed), invoked=False)
+    )
+
+
+async def next_call(backend: FakeBackend, count: int) -> Call:
+    for _ in range(200):
+        if len(backend.calls) >= count:
+            return backend.calls[count - 1]
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"no model call {count}")
+
+
+@pytest.fixture
+def parts() -> tuple[Engine, FakeBackend, Reporter, Clock]:
+    backend = FakeBackend()
+    reporter = Reporter()
+    clock = Clock()
+    engine = Engine(reporter, clock=clock, backends=lambda _name: backend)  # type: ignore[arg-type,return-value]
+    engine.configure(settings())
+    return engine, backend, reporter, clock
+
+
+async def test_a_request_that_agrees_adopts_the_stream_within_the_grace(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + ")
+    await asyncio.sleep(0.02)
+    # The user typed "a": the next request (which supersedes the first) adopts the stream.
+    second = ask(engine, "a")
+    assert await asyncio.wait_for(first, 1) is None
+    call.send("b", END)
+    result = await asyncio.wait_for(second, 1)
+    assert result is not None and result.text == " + b" and result.source == "model"
+    assert len(backend.calls) == 1 and engine.upstream_calls == 1
+    await engine.aclose()
+
+
+async def test_an_unadopted_stream_is_closed_after_the_grace(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + ")
+    await asyncio.sleep(0.02)
+    first.cancel()  # VS Code cancels on a keystroke...
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    await asyncio.sleep(0.1)
+    assert not call.closed, "within the grace the stream waits to be adopted"
+    await asyncio.sleep(0.25)
+    assert call.closed, "...and nobody asked again within the grace"
+    # A request now is a new model call.
+    third = ask(engine, "a")
+    second_call = await next_call(backend, 2)
+    second_call.send(" + b", END)
+    result = await asyncio.wait_for(third, 1)
+    assert result is not None and result.text == " + b"
+    await engine.aclose()
+
+
+async def test_divergence_mid_stream_ends_it_and_asks_again(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + ")
+    await asyncio.sleep(0.02)
+    # "x" disagrees with the "a + " already streamed.
+    second = ask(engine, "x")
+    assert await asyncio.wait_for(first, 1) is None
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "x"
+    await asyncio.sleep(0.02)
+    assert call.closed
+    call2.send(" * 2", END)
+    result = await asyncio.wait_for(second, 1)
+    assert result is not None and result.text == " * 2"
+    await engine.aclose()
+
+
+async def test_typing_that_parts_from_an_adopted_stream_mid_way(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a")
+    await asyncio.sleep(0.02)
+    # "a+" agrees with "a" so far; the stream then says "a - b": they part.
+    second = ask(engine, "a+")
+    await asyncio.wait_for(first, 1)
+    await asyncio.sleep(0.02)
+    assert len(backend.calls) == 1
+    call.send(" - b")
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "a+"
+    call2.send(" b", END)
+    result = await asyncio.wait_for(second, 1)
+    assert result is not None and result.text == " b"
+    await engine.aclose()
+
+
+async def test_an_adopting_request_waits_no_longer_than_the_streams_deadline(parts) -> None:
+    engine, backend, reporter, _clock = parts
+    engine.configure(settings(timeout_ms=400))
+    loop = asyncio.get_running_loop()
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    started = loop.time()
+    call.send("a + ")  # ...then the stream hangs.
+    await asyncio.sleep(0.2)
+    second = ask(engine, "a")
+    assert await asyncio.wait_for(first, 2) is None
+    assert await asyncio.wait_for(second, 2) is None
+    waited = loop.time() - started
+    assert 0.3 < waited < 0.65, waited
+    await asyncio.sleep(0.02)
+    assert call.closed
+    assert reporter.states[-1][0] == "error" and "within 0.4 s" in reporter.states[-1][1]
+    await engine.aclose()
+
+
+def rate_limited(retry_after: float | None) -> RateLimitError:
+    return RateLimitError(
+        "h is rate limiting requests (429: slow down)",
+        retry_after=retry_after,
+        status_code=429,
+        body={},
+        request_id=None,
+        host="h",
+    )
+
+
+async def fail_once(engine: Engine, backend: FakeBackend, err: Exception, typed: str) -> None:
+    task = ask(engine, typed)
+    call = await next_call(backend, len(backend.calls) + 1)
+    call.send(err)
+    assert await asyncio.wait_for(task, 1) is None
+
+
+async def test_backoff_doubles_after_each_429_without_retry_after(parts) -> None:
+    engine, backend, reporter, clock = parts
+    waits = []
+    for i in range(6):
+        await fail_once(engine, backend, rate_limited(None), f"{i}")
+        waits.append(engine.gate.blocked_until - clock.now)
+        # Paused: no model call while the backoff runs.
+        calls = len(backend.calls)
+        assert await asyncio.wait_for(ask(engine, f"{i}z"), 1) is None
+        assert len(backend.calls) == calls
+        clock.now += waits[-1] + 0.01
+    assert waits == [1, 2, 4, 8, 16, 30]
+    assert reporter.states[-1] == ("error", "rate limited: suggestions resume in 30 s")
+    await engine.aclose()
+
+
+async def test_retry_after_is_capped_and_a_settings_change_lifts_it(parts) -> None:
+    engine, backend, reporter, clock = parts
+    await fail_once(engine, backend, rate_limited(1e9), "a")
+    assert engine.gate.blocked_until - clock.now == 60
+    assert reporter.states[-1] == ("error", "rate limited: suggestions resume in 60 s")
+    assert engine.gate.paused()
+    engine.configure(settings(max_tokens=99))
+    assert not engine.gate.paused()
+    await engine.aclose()
+
+
+async def test_a_rejected_key_pauses_until_the_settings_change(parts) -> None:
+    engine, backend, reporter, _clock = parts
+    err = AuthenticationError(
+        "h rejected the API key (401: Unauthorized)",
+        status_code=401,
+        body={},
+        request_id=None,
+        host="h",
+        hint="Use the right host.",
+    )
+    await fail_once(engine, backend, err, "a")
+    assert any("Use the right host." in m and "paused" in m for m in reporter.shown)
+    assert await asyncio.wait_for(ask(engine, "b"), 1) is None
+    assert len(backend.calls) == 1, "no call while the key is known to be rejected"
+    engine.configure(settings(api_key="k2"))
+    task = ask(engine, "b")
+    call = await next_call(backend, 2)
+    call.send(" + 1", END)
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == " + 1"
+    await engine.aclose()
+
+
+async def test_the_cache_key_is_the_rendered_request(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    task = ask(engine, "a")
+    call = await next_call(backend, 1)
+    call.send(" + b", END)
+    assert (await asyncio.wait_for(task, 1)).source == "model"
+    again = await asyncio.wait_for(ask(engine, "a"), 1)
+    assert again is not None and again.source in ("cache", "typed")
+    # Another model renders another request: not served from the cache.
+    engine.configure(settings(model="other"))
+    engine.recent.forget(URI)
+    task = ask(engine, "a")
+    call = await next_call(backend, 2)
+    call.send(" + c", END)
+    assert (await asyncio.wait_for(task, 1)).text == " + c"
+    await engine.aclose()

@@ -2,9 +2,10 @@
 
 One module per rule, each a pure function with golden tests in tests/unit/postprocess/:
 
+- fences: markdown code fences (and the chat prose around them) removed
 - seam: whitespace where the suggestion meets the document (stray newline, doubled or stray
   space, a space that would split the word being typed)
-- mode: single-line or multi-line, from the cursor's context (text after it, a comment, a string)
+- mode: single-line or multi-line, from the `multiline` setting and the cursor's context (text after it, a comment, a string)
 - suffix: stop where the suggestion starts repeating the lines after the cursor (exactly or nearly)
 - scope: multi-line suggestions end with their block (brackets, indentation, a blank line mid-block)
 - repetition: runaway repetition of a line or a block
@@ -21,19 +22,19 @@ scanner) and `_view` (the cursor's surroundings, computed once per request) serv
 from __future__ import annotations
 
 from ..context import FimContext
-from . import closing, layout, repetition, rest, scope, seam, suffix
+from . import closing, fences, layout, mode, repetition, rest, scope, seam, suffix
 from ._types import Suggestion
-from ._view import View, is_blank, view_of
+from ._view import View, view_of
 from .blank import is_empty
-from .mode import single_line
 
 __all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
 
 
 def _cut(lines: list[str], view: View) -> int | None:
     """Where the suggestion must end (keep lines[:cut]), decided line by line, or None."""
-    if single_line(view) and not _comment_ended(lines, view):
-        return 1
+    one = mode.cut(lines, view)
+    if one is not None:
+        return one
     whole = [view.line_prefix + lines[0], *lines[1:]]
     found = (suffix.cut(lines, view), scope.cut(lines, view), repetition.cut(whole))
     cuts = [c for c in found if c is not None]
@@ -46,20 +47,6 @@ def _cut(lines: list[str], view: View) -> int | None:
     return end
 
 
-def _comment_ended(lines: list[str], view: View) -> bool:
-    """The model ends the line's trailing comment at the cursor and goes on with the next lines.
-
-    As in a table whose rows end with a comment. A space before the cursor means the user is
-    still writing the comment: then only its line is completed.
-    """
-    return (
-        view.at_cursor.in_line_comment
-        and not view.mid_line
-        and is_blank(lines[0])
-        and not view.line_prefix[-1:].isspace()
-    )
-
-
 def prepare(ctx: FimContext) -> None:
     """Analyse the context ahead of time (a few ms), e.g. while the model thinks."""
     view_of(ctx)
@@ -68,7 +55,12 @@ def prepare(ctx: FimContext) -> None:
 def stream_done(text: str, ctx: FimContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
     view = view_of(ctx)
-    text = seam.trim_start(text.replace("\r\n", "\n"), view)
+    text = text.replace("\r\n", "\n")
+    if fences.closed(text, view):
+        return True
+    if fences.pending(text, view):
+        return False
+    text = seam.trim_start(fences.strip(text, view), view)
     end = text.rfind("\n")
     if end < 0:
         return False
@@ -90,7 +82,7 @@ def stream_done(text: str, ctx: FimContext) -> bool:
 def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     """Apply every rule in order; None when nothing is worth showing."""
     view = view_of(ctx)
-    text = seam.trim_start(raw.replace("\r\n", "\n"), view)
+    text = seam.trim_start(fences.strip(raw.replace("\r\n", "\n"), view), view)
     if is_empty(text):
         return None
     lines = text.split("\n")

@@ -32,6 +32,14 @@ _BEFORE_REGEX = frozenset("(,=:[!&|?{};+-*%<>~^")
 # Prose-like or lifetime-using languages: an apostrophe is not a string quote there.
 _NO_SINGLE_QUOTE = frozenset({"rust", "markdown", "plaintext", "latex", "restructuredtext", ""})
 _PREPROCESSOR = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "csharp"})
+# Languages where `<...>` pairs (tags, type arguments) stand like brackets.
+ANGLE_BRACKETS = frozenset(
+    {
+        "javascript", "javascriptreact", "typescript", "typescriptreact", "java", "csharp", "cpp",
+        "rust",
+        "scala", "kotlin", "swift", "dart", "html", "xml", "vue", "svelte", "php",
+    }
+)  # fmt: skip
 # Languages whose blocks are delimited by indentation only.
 INDENT_BLOCKS = frozenset({"python", "yaml", "nim", "gdscript", "starlark", "coffeescript"})
 

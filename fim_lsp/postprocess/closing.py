@@ -41,4 +41,4 @@ def drop_duplicate(text: str, view: View) -> str:
     if not duplicate:
         return text
     kept = _TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))
-    return kept if kept.strip() else text
+    return kept

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ._syntax import Scanner, Syntax
+import re
+
+from ._syntax import ANGLE_BRACKETS, Scanner, Syntax
 from ._view import View
 
 # What editors insert after the cursor on their own (auto-closed pairs) or users leave there.
@@ -11,6 +13,9 @@ _SEAM_PUNCTUATION = frozenset(";,:")
 # A repeated rest shorter than this could be a coincidence inside the answer.
 _MIN_REPEAT = 4
 _LOOKAHEAD_LINES = 20
+# `<` opening a tag or type arguments; `>` closing one (not `=>`, `->`, `>=`, nor a spaced comparison).
+_ANGLE_OPEN = re.compile(r"<(?=[A-Za-z_/>])")
+_ANGLE_CLOSE = re.compile(r"(?<![=\-\s])>(?!=)")
 _PLAIN = Syntax(
     line_comments=(), block_comment=False, quotes=(), preprocessor=False, indent_blocks=False
 )
@@ -75,17 +80,27 @@ def _is_subsequence(needle: str, hay: str) -> bool:
     return all(ch in it for ch in needle)
 
 
+def _angle_imbalance(line: str) -> int:
+    """`<` of tags and generics left open or `>` without one, on one line (comparisons and arrows skipped)."""
+    return abs(len(_ANGLE_OPEN.findall(line)) - len(_ANGLE_CLOSE.findall(line)))
+
+
 def fit_closers(text: str, view: View) -> tuple[str, int]:
-    """Return (text, replace): the suggestion covers the rest of the line and ends with it once."""
+    """Return (text, replace): the suggestion covers the rest of the line and ends with it once.
+
+    The model may re-write any leading part of the closers anywhere in its text (`sep) + 1` over
+    `)`, `total: ", n);` over `");`): the candidate that leaves the brackets balanced wins.
+    """
     rest = view.line_rest
     if not closers_only(rest):
         return text, 0
     core = rest.lstrip()
     head = text.rstrip(" \t") if not text.endswith("\n") else text
-    candidates = [text + rest]
-    for k in range(1, len(core) + 1):
-        if head.endswith(core[:k]):
-            candidates.append(head + core[k:])
+    # The model re-wrote rest[:k] somewhere in its text; the rest of the closers follow it.
+    candidates = [text + rest[k:] for k in range(len(rest))]
+    # All of them re-written: nothing follows on the line, so no newline or space may end it.
+    candidates.append(text.rstrip(" \t\n"))
+    candidates += [head + core[k:] for k in range(1, len(core) + 1) if head.endswith(core[:k])]
     # The model may have typed past the closers (`a, b);` over `)`): its own tail holds them.
     tail_start = len(head)
     while tail_start > 0 and head[tail_start - 1] in CLOSER_CHARS:
@@ -96,11 +111,14 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
     stripped = text.rstrip("\n")
     if stripped != text and stripped.rstrip(" \t").endswith(core):
         candidates.append(stripped.rstrip(" \t"))
+    angles = ">" in rest and view.language in ANGLE_BRACKETS
 
-    def score(candidate: str) -> tuple[int, int, int]:
+    def score(candidate: str) -> tuple[int, int, int, int]:
         doubled = sum(candidate.count(p * 2) for p in _SEAM_PUNCTUATION)
+        last = (view.line_prefix + candidate).rsplit("\n", 1)[-1]
+        angle = _angle_imbalance(last) if angles else 0
         # Fewest brackets left unbalanced; then no `;;`; then drop as little as possible.
-        return _imbalance(view, candidate), doubled, len(text + rest) - len(candidate)
+        return _imbalance(view, candidate), angle, doubled, len(text + rest) - len(candidate)
 
     best = min(candidates, key=score)
     return best, len(rest)

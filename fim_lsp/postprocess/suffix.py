@@ -85,4 +85,4 @@ def drop_echoed_last_line(text: str, view: View) -> str:
         # Closing lines are judged by their brackets (closing.py), not by their text.
         return text
     kept = _TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))
-    return kept if kept.strip() else text
+    return kept

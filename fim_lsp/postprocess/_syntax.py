@@ -26,6 +26,7 @@ _DASH = frozenset({"lua", "sql", "haskell", "elm", "ada", "vhdl"})
 _BACKTICK = frozenset(
     {"javascript", "javascriptreact", "typescript", "typescriptreact", "go", "vue", "svelte"}
 )
+_SHELL = frozenset({"shellscript", "sh", "bash", "zsh"})
 _REGEX = frozenset({"javascript", "javascriptreact", "typescript", "typescriptreact"})
 # A `/` after one of these (or at the start of a line) begins a regex literal, not a division.
 _BEFORE_REGEX = frozenset("(,=:[!&|?{};+-*%<>~^")
@@ -55,6 +56,8 @@ class Syntax:
     indent_blocks: bool
     # `/re/` literals (JavaScript, TypeScript).
     regex: bool = False
+    # Shell `case` arms: `start)` ends a pattern, it closes no bracket.
+    case_patterns: bool = False
 
 
 def syntax_of(language_id: str) -> Syntax:
@@ -84,6 +87,7 @@ def syntax_of(language_id: str) -> Syntax:
         preprocessor=lang in _PREPROCESSOR,
         indent_blocks=lang in INDENT_BLOCKS,
         regex=lang in _REGEX,
+        case_patterns=lang in _SHELL,
     )
 
 
@@ -135,6 +139,8 @@ class Scanner:
         low = self.depth
         i = 0
         n = len(text)
+        # Brackets opened by this text: a shell `)` with none before it on its line ends a pattern.
+        opened = 0
         while i < n:
             if self.in_line_comment:
                 return low
@@ -165,6 +171,9 @@ class Scanner:
                 continue
             if ch in OPENERS:
                 self.stack.append(ch)
+                opened += 1
+            elif ch == ")" and syn.case_patterns and not opened and text[:i].strip():
+                pass
             elif ch == "}" and self.templates and self.templates[-1] == len(self.stack):
                 self.templates.pop()
                 self.string = "`"
@@ -172,6 +181,7 @@ class Scanner:
                 i = _skip_regex(text, i)
                 continue
             elif ch in CLOSING:
+                opened = max(0, opened - 1)
                 if self.stack:
                     if self.stack.pop() != CLOSING[ch]:
                         self.mismatched += 1

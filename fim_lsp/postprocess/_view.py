@@ -225,7 +225,7 @@ def view_of(ctx: FimContext) -> View:
     # What the suffix closes is known only when the window holds all of it.
     suffix_whole = not ctx.suffix_cut and len(ctx.suffix) <= _SCAN_CHARS // 2
     unclosed = (
-        _unclosed(at_cursor, open_stack, suffix)
+        _unclosed(at_cursor, open_stack[: len(open_stack) - prefix_unmatched], suffix)
         if open_before is not None and suffix_whole
         else None
     )

@@ -24,7 +24,10 @@ def drop_duplicate(text: str, view: View) -> str:
     scanner.newline()
     low = scanner.feed(lines[-1])
     base = indent_width(view.line_prefix)
-    if low < view.at_cursor.depth and lines[-1].rstrip() == theirs.rstrip():
+    if view.unclosed is not None:
+        # The document's brackets say whether it lacks this closer.
+        duplicate = low < view.at_cursor.depth - len(view.unclosed)
+    elif low < view.at_cursor.depth and lines[-1].rstrip() == theirs.rstrip():
         # The very line the document has next, closing what was open before the suggestion.
         duplicate = True
     elif view.at_cursor.depth > 0 and low < view.at_cursor.depth:

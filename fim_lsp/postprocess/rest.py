@@ -27,7 +27,12 @@ def closers_only(rest: str) -> bool:
 
 
 def cut_repeated_rest(text: str, view: View) -> str:
-    """Cut the part of a one-line suggestion that repeats the text after the cursor."""
+    """Cut the part of a one-line suggestion that repeats the text after the cursor.
+
+    Models re-type the rest of the line whole (`a, "x", y)` before `, "x", y)`), in part
+    (`y_fit, "r-")` before `, "r-", label="fit")`) or with their own closers (`'/')` before
+    `).map(...)`): the suggestion ends where that starts.
+    """
     rest = view.line_rest.strip()
     if not rest or closers_only(view.line_rest):
         return text
@@ -40,7 +45,46 @@ def cut_repeated_rest(text: str, view: View) -> str:
         at = text.find(rest)
         if at >= 0:
             return text[:at]
-    return text
+    if "\n" in text:
+        return text
+    partial = _partial_repeat(text, view.line_rest)
+    if partial is not None:
+        return text[:partial]
+    return _balanced_start(text, view)
+
+
+def _partial_repeat(text: str, rest: str) -> int | None:
+    """Where the text starts re-typing the beginning of the rest (a few characters with a word)."""
+    for at in range(1, len(text)):
+        common = 0
+        while common < min(len(text) - at, len(rest)) and text[at + common] == rest[common]:
+            common += 1
+        if common >= _MIN_REPEAT and any(ch.isalnum() for ch in rest[:common]):
+            return at
+    return None
+
+
+def _balanced_start(text: str, view: View) -> str:
+    """The longest start of `text` that leaves the line's brackets balanced before the rest.
+
+    Only when the whole text breaks the balance: it then re-writes a closer the rest has.
+    """
+    rest = view.line_rest
+    if _imbalance(view, text + rest) == 0:
+        return text
+    lead = rest.lstrip()[:1]
+    best = text
+    best_score = _imbalance(view, text + rest)
+    for at in range(len(text) - 1, 0, -1):
+        if text[at] != lead:
+            continue
+        candidate = text[:at].rstrip(" \t") if rest[:1].isspace() else text[:at]
+        score = _imbalance(view, candidate + rest)
+        if score < best_score:
+            best, best_score = candidate, score
+            if not score:
+                break
+    return best
 
 
 def _imbalance(view: View, candidate: str) -> int:
@@ -96,10 +140,10 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
         return text, 0
     core = rest.lstrip()
     head = text.rstrip(" \t") if not text.endswith("\n") else text
-    # The model re-wrote rest[:k] somewhere in its text; the rest of the closers follow it.
-    candidates = [text + rest[k:] for k in range(len(rest))]
-    # All of them re-written: nothing follows on the line, so no newline or space may end it.
-    candidates.append(text.rstrip(" \t\n"))
+    # The model re-wrote rest[:k] somewhere in its text; the rest of the closers follow it, on
+    # the line where the model wrote them (its trailing newline ended that line).
+    line_end = text.rstrip(" \t\n")
+    candidates = [text + rest, *(line_end + rest[k:] for k in range(1, len(rest) + 1))]
     candidates += [head + core[k:] for k in range(1, len(core) + 1) if head.endswith(core[:k])]
     # The model may have typed past the closers (`a, b);` over `)`): its own tail holds them.
     tail_start = len(head)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from . import blocks
 from ._syntax import Scanner
 from ._view import View, indent_width, is_blank
 
@@ -127,7 +128,19 @@ def cut(lines: list[str], view: View) -> int | None:
             return i + 1
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
-            return i + 1 if closing_allowed and view.may_close(stripped) else i
+            if view.unclosed is None:
+                return i + 1 if closing_allowed and view.may_close(stripped) else i
+            # The document's brackets say how many blocks it lacks the end of.
+            floor = view.at_cursor.depth - len(view.unclosed)
+            if low < floor:
+                return i
+            if low == floor and len(view.open_stack) + low <= 0:
+                return i + 1
+            # The document closes the enclosing block: lines at this level still belong to it.
+            base = limit = width
+            gap_floor = body_indent = None
+            comments_from = None
+            continue
         if start_depth > hold:
             # Inside brackets the suggestion opened: they decide, though not left of its start.
             if width < base and not _keeps_column(stripped, syntax.preprocessor):
@@ -145,6 +158,16 @@ def cut(lines: list[str], view: View) -> int | None:
         if comment_marks and stripped.startswith(comment_marks):
             if comments_from is None:
                 comments_from = i
+            continue
+        ends = blocks.state([first, *lines[1:i]], line, view)
+        if ends == "duplicate":
+            return comments_from if comments_from is not None else i
+        if ends == "missing":
+            if width == 0:
+                return i + 1
+            base = limit = width
+            gap_floor = body_indent = None
+            comments_from = None
             continue
         if width < limit and (after_blank or gap_floor is None or width < gap_floor):
             if (

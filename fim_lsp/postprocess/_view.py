@@ -23,6 +23,8 @@ _CODE_LIKE = re.compile(
     r"raise|assert|pass|break|continue|yield|@)\b"
 )
 _PAIR = {")": "(", "]": "[", "}": "{"}
+# Blank lines at the end of a text, with the line end before them.
+TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
 _ALIGNED = re.compile(r"[^\s.?!] {2,}(?![#/\s*])\S")
 
 

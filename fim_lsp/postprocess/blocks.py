@@ -51,6 +51,11 @@ def _opens(stripped: str, closer: str, language: str) -> bool:
     )
 
 
+def ends_block(line: str, view: View) -> bool:
+    """Whether a line is a block end by word or tag in the document's language."""
+    return _closer(line.strip(), view.language) is not None
+
+
 def state(before: list[str], line: str, view: View) -> State | None:
     """Whether the block end on `line` is one the document already has next, or one it lacks.
 

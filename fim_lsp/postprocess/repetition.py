@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
+from ._view import is_blank, leading_ws
+
 # A line must repeat this many times in a row to be a loop (code does repeat lines twice); short
 # lines (`NULL,`, `#endif`) repeat in tables and headers, so they need more copies.
 _LINE_COPIES = 4
@@ -43,4 +48,125 @@ def cut(lines: list[str]) -> int | None:
                 for k in range(copies - 1)
             ):
                 return start + size
+    return None
+
+
+# Near copies: the loop changes a name or a number each time (`test_add_2`, `test_add_3`...).
+_NEAR_COPIES = 4
+_NEAR_LINE_COPIES = 5
+_DIGITS = re.compile(r"\d+")
+_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`|\w+")
+# Arms of one switch look alike by nature: they are not a loop.
+_LABEL = re.compile(r"\s*(case|when|default)\b")
+_SAME_START = 3
+_NEAR_SHARE = 0.8
+
+
+def _near_line(a: str, b: str) -> bool:
+    """One line of a loop's copy against the same line of the first copy: only numbers changed,
+    or (inside a block) only names and literals, keeping the line's start."""
+    if a == b:
+        return True
+    if leading_ws(a) != leading_ws(b):
+        return False
+    a_body, b_body = a.strip(), b.strip()
+    if a_body[:_SAME_START] != b_body[:_SAME_START]:
+        return False
+    if _DIGITS.sub("", a_body) == _DIGITS.sub("", b_body):
+        return True
+    return _TOKEN.sub("X", a_body) == _TOKEN.sub("X", b_body)
+
+
+def _near_single(a: str, b: str) -> bool:
+    """A lone line copied with its numbers changed (`Tuple4<T> = [T, T, T, T]`, then `Tuple5`...)."""
+    if leading_ws(a) != leading_ws(b) or _DIGITS.findall(a) == _DIGITS.findall(b):
+        return False
+    x, y = _DIGITS.sub("", a.strip()), _DIGITS.sub("", b.strip())
+    if x == y:
+        return True
+    common = 0
+    while common < min(len(x), len(y)) and x[common] == y[common]:
+        common += 1
+    end = 0
+    while end < min(len(x), len(y)) - common and x[-1 - end] == y[-1 - end]:
+        end += 1
+    return common >= _SAME_START and common + end >= _NEAR_SHARE * max(len(x), len(y))
+
+
+def _counts(copies: list[str]) -> bool:
+    """Whether some number in the lines counts up or down by a constant step."""
+    numbers = [[int(d) for d in _DIGITS.findall(ln)] for ln in copies]
+    if len(numbers) < _NEAR_COPIES - 1 or len({len(n) for n in numbers}) != 1:
+        return False
+    for k in range(len(numbers[0])):
+        steps = {b[k] - a[k] for a, b in pairwise(numbers)}
+        if len(steps) == 1 and 0 not in steps:
+            return True
+    return False
+
+
+def _near_block(block: list[str], other: list[str]) -> bool:
+    if len(block) == 1:
+        return _near_single(block[0], other[0])
+    return all(_near_line(a, b) for a, b in zip(block, other, strict=False))
+
+
+def near_cut(lines: list[str], final: bool) -> int | None:
+    """Index just after the first of several near copies of a line or block, or None.
+
+    A loop that changes names or numbers runs to the token limit: its last copy may be cut
+    short, which counts only when the text is `final` (a stream would still be sending it).
+    """
+    n = len(lines)
+    for start in range(n):
+        first = lines[start]
+        if is_blank(first) or _LABEL.match(first):
+            continue
+        for size in range(1, MAX_BLOCK_LINES + 1):
+            if start + size * (_NEAR_COPIES - 1) > n:
+                break
+            block = lines[start : start + size]
+            if size > 1 and (
+                sum(len(ln.strip()) for ln in block) < _MIN_BLOCK_CHARS
+                or len({_TOKEN.sub("X", ln) for ln in block}) == 1
+            ):
+                # A block of one line's shape is that line's run, judged as such.
+                continue
+            copies = 1
+            at = start + size
+            while at + size <= n and _near_block(block, lines[at : at + size]):
+                copies += 1
+                at += size
+            if final and 0 < n - at < size and _near_block(block, lines[at:]):
+                # The token limit cut the last copy short.
+                copies += 1
+            if size == 1:
+                # Lone lines repeat in tables: only a long run counting up is a loop.
+                enough = copies >= _NEAR_LINE_COPIES and _counts(lines[start + 1 : at])
+            else:
+                enough = copies >= _NEAR_COPIES
+            if enough and any(lines[start + k] != lines[start + size + k] for k in range(size)):
+                return start + size
+    return None
+
+
+# A unit ending in `=` or a sentence, repeated to the end of the line: `x = x = x = ...`.
+_IN_LINE = re.compile(r"((?:\w+\W+){1,12}?)\1+")
+_IN_LINE_COPIES = 3
+_SENTENCE_CHARS = 20
+
+
+def in_line(line: str) -> int | None:
+    """Where a line starts looping on one phrase (the start of its second copy), or None."""
+    for match in _IN_LINE.finditer(line):
+        unit = match.group(1)
+        if "=" not in unit and len(unit) < _SENTENCE_CHARS:
+            continue
+        tail = line[match.end() :]
+        # The loop runs to the line's end (the last copy may be cut short).
+        if not (unit.startswith(tail) or unit.rstrip().startswith(tail.rstrip())):
+            continue
+        copies = (match.end() - match.start()) // len(unit) + (1 if tail.strip() else 0)
+        if copies >= _IN_LINE_COPIES:
+            return match.start() + len(unit)
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
@@ -41,6 +42,10 @@ ANGLE_BRACKETS = frozenset(
         "scala", "kotlin", "swift", "dart", "html", "xml", "vue", "svelte", "php",
     }
 )  # fmt: skip
+# Documents of prose: a line ends where it ends, indentation says little.
+PROSE = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "asciidoc"})
+# A shell here-document: its lines are text until the one that is only the word.
+_HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
 # Languages whose blocks are delimited by indentation only.
 INDENT_BLOCKS = frozenset({"python", "yaml", "nim", "gdscript", "starlark", "coffeescript"})
 
@@ -108,6 +113,8 @@ class Scanner:
     continued: bool = False
     # Stack depths where `${` expressions of template literals began.
     templates: list[int] = field(default_factory=list)
+    # The word that ends the shell here-document the scanner is in.
+    heredoc: str | None = None
 
     @property
     def depth(self) -> int:
@@ -117,7 +124,12 @@ class Scanner:
     @property
     def in_code(self) -> bool:
         """False inside a string or a comment."""
-        return self.string is None and not self.in_block_comment and not self.in_line_comment
+        return (
+            self.string is None
+            and not self.in_block_comment
+            and not self.in_line_comment
+            and self.heredoc is None
+        )
 
     def copy(self) -> Scanner:
         """An independent scanner in the same state."""
@@ -131,16 +143,21 @@ class Scanner:
             self.in_line_comment,
             self.continued,
             list(self.templates),
+            self.heredoc,
         )
 
     def feed(self, text: str) -> int:
         """Scan `text`, which must not contain a line end; returns the lowest depth reached."""
         syn = self.syntax
         low = self.depth
+        if self.heredoc is not None:
+            if text.strip() == self.heredoc:
+                self.heredoc = None
+            return low
         i = 0
         n = len(text)
-        # Brackets opened by this text: a shell `)` with none before it on its line ends a pattern.
-        opened = 0
+        # A shell `)` with no `(` before it on its line ends a `case` pattern.
+        opened = False
         while i < n:
             if self.in_line_comment:
                 return low
@@ -171,9 +188,18 @@ class Scanner:
                 continue
             if ch in OPENERS:
                 self.stack.append(ch)
-                opened += 1
+                opened = True
             elif ch == ")" and syn.case_patterns and not opened and text[:i].strip():
                 pass
+            elif ch == "<" and syn.case_patterns and text.startswith("<<", i):
+                found = _HEREDOC.match(text, i)
+                if found:
+                    # The document starts on the next line.
+                    self.heredoc = found.group(1)
+                    i = found.end()
+                    continue
+                i += 2
+                continue
             elif ch == "}" and self.templates and self.templates[-1] == len(self.stack):
                 self.templates.pop()
                 self.string = "`"
@@ -181,7 +207,6 @@ class Scanner:
                 i = _skip_regex(text, i)
                 continue
             elif ch in CLOSING:
-                opened = max(0, opened - 1)
                 if self.stack:
                     if self.stack.pop() != CLOSING[ch]:
                         self.mismatched += 1

@@ -13,10 +13,16 @@ _PROSE = re.compile(r"[A-Z][^`;{}=<>]*\s[^`;{}=<>]*[:.!]\Z")
 _MAX_PROSE_LINES = 3
 # Documents where a fence is content, not chat noise.
 _FENCED_LANGUAGES = frozenset({"markdown", "mdx", "plaintext", "restructuredtext"})
+_MARKDOWN_FENCES = frozenset({"```markdown", "```md"})
 
 
-def _applies(view: View) -> bool:
-    return view.language not in _FENCED_LANGUAGES and view.at_cursor.in_code
+def _applies(view: View, text: str = "") -> bool:
+    if view.language in _FENCED_LANGUAGES:
+        # There a fence is content, unless it wraps the whole answer as markdown (outside a fence).
+        first = text.lstrip()[:14].split("\n", 1)[0].strip()
+        outside = view.prefix.count("\n```") % 2 == 0 and not view.prefix.startswith("```")
+        return first in _MARKDOWN_FENCES and outside
+    return view.at_cursor.in_code
 
 
 def _opening(lines: list[str]) -> int | None:
@@ -31,7 +37,7 @@ def _opening(lines: list[str]) -> int | None:
 
 def strip(text: str, view: View) -> str:
     """The code inside a fenced answer: prose, fence lines and what follows the closing fence removed."""
-    if "```" not in text or not _applies(view):
+    if "```" not in text or not _applies(view, text):
         return text
     lines = text.split("\n")
     start = _opening(lines)
@@ -42,8 +48,12 @@ def strip(text: str, view: View) -> str:
         if _FENCE.match(line) and line.strip() == "```":
             body = body[:i]
             break
-    first = body[0] if body else ""
     indent = view.line_prefix
+    above = view.prefix[: len(view.prefix) - len(indent)].rstrip().rsplit("\n", 1)[-1]
+    if len(body) > 1 and is_blank(indent) and body[0].strip() and body[0].strip() == above.strip():
+        # Chat answers re-type the line the cursor follows (a signature): it is there already.
+        body = body[1:]
+    first = body[0] if body else ""
     if indent and is_blank(indent) and first.startswith(indent):
         # Chat answers are whole lines: the first one repeats the indentation the cursor has.
         body[0] = first[len(indent) :]
@@ -67,7 +77,7 @@ def pending(text: str, view: View) -> bool:
 
 def closed(text: str, view: View) -> bool:
     """True once a fenced answer's closing fence has arrived: nothing after it is kept."""
-    if "```" not in text or not _applies(view):
+    if "```" not in text or not _applies(view, text):
         return False
     lines = text.split("\n")
     start = _opening(lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from ._view import is_blank, leading_ws
+from ._view import indent_width, is_blank, leading_ws
 
 # A line must repeat this many times in a row to be a loop (code does repeat lines twice); short
 # lines (`NULL,`, `#endif`) repeat in tables and headers, so they need more copies.
@@ -111,6 +111,19 @@ def _near_block(block: list[str], other: list[str]) -> bool:
     return all(_near_line(a, b) for a, b in zip(block, other, strict=False))
 
 
+def _near_start(block: list[str], partial: list[str]) -> bool:
+    """A copy the token limit cut short: whole lines near the block's, the last one a start of its."""
+    if len(partial) > 1 and not _near_block(block[: len(partial) - 1], partial[:-1]):
+        return False
+    ours, cut_short = block[len(partial) - 1], partial[-1]
+    if is_blank(cut_short):
+        return is_blank(ours)
+    x, y = _DIGITS.sub("", ours), _DIGITS.sub("", cut_short)
+    # The cut may fall inside a string or a name: its unfinished token is left out.
+    shape = _TOKEN.sub("X", cut_short).rstrip("X\"'`")
+    return x.startswith(y) or _TOKEN.sub("X", ours).startswith(shape)
+
+
 def near_cut(lines: list[str], final: bool) -> int | None:
     """Index just after the first of several near copies of a line or block, or None.
 
@@ -129,15 +142,19 @@ def near_cut(lines: list[str], final: bool) -> int | None:
             if size > 1 and (
                 sum(len(ln.strip()) for ln in block) < _MIN_BLOCK_CHARS
                 or len({_TOKEN.sub("X", ln) for ln in block}) == 1
+                or any(indent_width(ln) < indent_width(first) for ln in block if ln.strip())
             ):
                 # A block of one line's shape is that line's run, judged as such.
                 continue
             copies = 1
             at = start + size
-            while at + size <= n and _near_block(block, lines[at : at + size]):
+            # Each copy is compared with the one before: a loop may drift (`[T, T]`, `[T, T, T]`).
+            previous = block
+            while at + size <= n and _near_block(previous, lines[at : at + size]):
+                previous = lines[at : at + size]
                 copies += 1
                 at += size
-            if final and 0 < n - at < size and _near_block(block, lines[at:]):
+            if final and 0 < n - at < size and _near_start(previous, lines[at:]):
                 # The token limit cut the last copy short.
                 copies += 1
             if size == 1:

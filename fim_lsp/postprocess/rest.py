@@ -59,9 +59,17 @@ def _partial_repeat(text: str, rest: str) -> int | None:
         common = 0
         while common < min(len(text) - at, len(rest)) and text[at + common] == rest[common]:
             common += 1
-        if common >= _MIN_REPEAT and any(ch.isalnum() for ch in rest[:common]):
+        # The repeat must end on a word's end: `).count()` does not re-type `).collect()`.
+        whole_word = common == len(rest) or not (
+            _is_word(rest[common]) and _is_word(rest[common - 1])
+        )
+        if common >= _MIN_REPEAT and whole_word and any(ch.isalnum() for ch in rest[:common]):
             return at
     return None
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _balanced_start(text: str, view: View) -> str:
@@ -139,6 +147,9 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
     if not closers_only(rest):
         return text, 0
     core = rest.lstrip()
+    if text.endswith("\n") and "\n" not in text.rstrip():
+        # One line then a newline: the model ended its line, the closers follow on it.
+        text = text.rstrip()
     head = text.rstrip(" \t") if not text.endswith("\n") else text
     # The model re-wrote rest[:k] somewhere in its text; the rest of the closers follow it, on
     # the line where the model wrote them (its trailing newline ended that line).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from . import blocks
-from ._syntax import Scanner
+from ._syntax import PROSE, Scanner
 from ._view import View, indent_width, is_blank
 
 _CLOSERS = frozenset(")]}")
@@ -49,7 +49,10 @@ def cut(lines: list[str], view: View) -> int | None:
 
     if not is_blank(line_prefix):
         base = indent_width(line_prefix)
-        if not is_blank(lines[0]):
+        if view.at_cursor.in_line_comment or view.language in PROSE:
+            # A comment or a line of prose ends with its line: the next lines are new ones.
+            inside = False
+        elif not is_blank(lines[0]):
             # Mid-statement: only continuation lines (deeper) belong to it.
             if suffix_indent is not None and suffix_indent > base:
                 # The lines that continue this statement are already in the document.
@@ -100,7 +103,10 @@ def cut(lines: list[str], view: View) -> int | None:
         line = lines[i]
         start_depth = scanner.depth
         top = scanner_top(scanner, start_depth)
-        in_text = scanner.string is not None or scanner.in_block_comment
+        in_text = (
+            scanner.string is not None or scanner.in_block_comment or scanner.heredoc is not None
+        )
+        heredoc = scanner.heredoc is not None
         scanner.newline()
         # The lowest depth reached on the line: `} else {` closes, then reopens.
         low = scanner.feed(line)
@@ -115,7 +121,7 @@ def cut(lines: list[str], view: View) -> int | None:
         if in_text:
             # Comment and docstring text lines up with where it started; a line left of the
             # cursor's line has left it.
-            if indent_width(line) < base:
+            if indent_width(line) < base and not heredoc:
                 return i
             continue
         stripped = line.lstrip()

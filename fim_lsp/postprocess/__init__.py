@@ -98,6 +98,8 @@ def stream_done(text: str, ctx: FimContext) -> bool:
     lines = text[:end].split("\n")
     if _loop_at(lines[0], view) is not None:
         return True
+    if mode.waits(lines, view):
+        return False
     end_line = _cut(lines, view, final=False)
     if end_line is None:
         return False

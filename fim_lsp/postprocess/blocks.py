@@ -35,6 +35,9 @@ def _closer(stripped: str, language: str) -> str | None:
         tag = _CLOSING_TAG.match(stripped)
         if tag:
             return tag.group()
+        if stripped in ("/>", ">"):
+            # The end of a tag whose attributes stand one per line.
+            return stripped
     return None
 
 
@@ -45,6 +48,8 @@ def _opens(stripped: str, closer: str, language: str) -> bool:
         return bool(first) and first.group() in _SHELL_ENDS[closer]  # type: ignore[union-attr]
     if closer == "end":
         return bool(_END_OPENERS.match(stripped))
+    if closer in ("/>", ">"):
+        return stripped.startswith("<") and ">" not in stripped
     name = closer[2:-1]
     return (
         stripped.startswith(f"<{name}") and closer not in stripped and not stripped.endswith("/>")

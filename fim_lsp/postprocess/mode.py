@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._syntax import CLOSING
 from ._view import View, is_blank
 from .rest import closers_only
 
@@ -25,9 +26,36 @@ def cut(lines: list[str], view: View) -> int | None:
     """Where a single-line suggestion ends (lines kept), or None when it may span lines."""
     if not single_line(view):
         return None
+    retyped = _retyped_rest(lines, view)
+    if retyped is not None:
+        # A body on new lines, then the rest of the line re-typed: rest.py cuts that copy.
+        return retyped + 1
     if view.multiline != "never" and _comment_ended(lines, view):
         return None
     return _lines_kept(lines, view)
+
+
+def _opens_body(lines: list[str], view: View) -> bool:
+    """The model starts new lines before a rest that closes a block (`{█}, [count]);`)."""
+    return (
+        view.multiline != "never"
+        and view.mid_line
+        and view.line_rest.lstrip()[:1] in CLOSING
+        and is_blank(lines[0])
+    )
+
+
+def _retyped_rest(lines: list[str], view: View) -> int | None:
+    """The line that re-types the rest of the cursor's line after a body the model wrote."""
+    if not _opens_body(lines, view):
+        return None
+    rest = view.line_rest.strip()
+    return next((k for k in range(1, len(lines)) if lines[k].strip() == rest), None)
+
+
+def waits(lines: list[str], view: View) -> bool:
+    """True while a stream may still re-type the rest of the line below a body (see `cut`)."""
+    return _opens_body(lines, view) and _retyped_rest(lines, view) is None
 
 
 def _comment_ended(lines: list[str], view: View) -> bool:

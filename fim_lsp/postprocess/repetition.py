@@ -113,7 +113,7 @@ def _near_block(block: list[str], other: list[str]) -> bool:
 
 def _near_start(block: list[str], partial: list[str]) -> bool:
     """A copy the token limit cut short: whole lines near the block's, the last one a start of its."""
-    if len(partial) > 1 and not _near_block(block[: len(partial) - 1], partial[:-1]):
+    if not all(_near_line(a, b) for a, b in zip(block, partial[:-1], strict=False)):
         return False
     ours, cut_short = block[len(partial) - 1], partial[-1]
     if is_blank(cut_short):

@@ -49,8 +49,13 @@ def cut(lines: list[str], view: View) -> int | None:
 
     if not is_blank(line_prefix):
         base = indent_width(line_prefix)
-        if view.at_cursor.in_line_comment or view.language in PROSE:
-            # A comment or a line of prose ends with its line: the next lines are new ones.
+        if (
+            view.at_cursor.in_line_comment
+            or view.language in PROSE
+            or (view.at_cursor.string is not None and scanner.in_code and first_depth <= 0)
+        ):
+            # A comment, a line of prose or a docstring the first line closes ends with its
+            # line: the next lines are new statements.
             inside = False
         elif not is_blank(lines[0]):
             # Mid-statement: only continuation lines (deeper) belong to it.

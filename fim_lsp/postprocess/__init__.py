@@ -26,6 +26,8 @@ scanner) and `_view` (the cursor's surroundings, computed once per request) serv
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..context import FimContext
 from . import (
     closing,
@@ -88,6 +90,14 @@ def stream_done(text: str, ctx: FimContext) -> bool:
     text = text.replace("\r\n", "\n")
     if fences.closed(text, view) or tokens.seen(text):
         return True
+    # Only complete lines decide; deltas inside a line reuse the answer (a cached call).
+    return _lines_done(text[: text.rfind("\n") + 1], ctx)
+
+
+@lru_cache(maxsize=256)
+def _lines_done(text: str, ctx: FimContext) -> bool:
+    """`stream_done` for text that ends with a line end (or is empty)."""
+    view = view_of(ctx)
     if fences.pending(text, view):
         return False
     text = seam.trim_start(fences.strip(text, view), view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSING = {")": "(", "]": "[", "}": "{"}
@@ -158,17 +159,25 @@ class Scanner:
         n = len(text)
         # A shell `)` with no `(` before it on its line ends a `case` pattern.
         opened = False
+        specials = _specials(syn)
         while i < n:
             if self.in_line_comment:
                 return low
-            ch = text[i]
             if self.in_block_comment:
-                if ch == "*" and text.startswith("*/", i):
-                    self.in_block_comment = False
-                    i += 2
-                    continue
-                i += 1
+                end = text.find("*/", i)
+                if end < 0:
+                    return low
+                self.in_block_comment = False
+                i = end + 2
                 continue
+            # Jump over what cannot change the state: most of a line is names and spaces.
+            found = (specials if self.string is None else _string_stops(self.string)).search(
+                text, i
+            )
+            if found is None:
+                return low
+            i = found.start()
+            ch = text[i]
             if self.string is not None:
                 if ch == "\\":
                     self.continued = i == n - 1
@@ -246,6 +255,26 @@ class Scanner:
             if k:
                 self.newline()
             self.feed(line)
+
+
+@lru_cache(maxsize=64)
+def _specials(syntax: Syntax) -> re.Pattern[str]:
+    """The characters where code can change the scanner's state."""
+    chars = set("()[]{}")
+    chars |= {q[0] for q in syntax.quotes}
+    chars |= {c[0] for c in syntax.line_comments}
+    if syntax.block_comment or syntax.regex:
+        chars.add("/")
+    if syntax.case_patterns:
+        chars.add("<")
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
+@lru_cache(maxsize=16)
+def _string_stops(quote: str) -> re.Pattern[str]:
+    """The characters where a string of `quote` can end or change (escapes, `${`)."""
+    chars = {"\\", quote[0]} | ({"$"} if quote == "`" else set())
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
 
 def _regex_allowed(text: str, i: int) -> bool:

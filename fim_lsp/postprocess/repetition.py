@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from itertools import pairwise
+from typing import NamedTuple
 
-from ._view import indent_width, is_blank, leading_ws
+from ._view import is_blank, leading_ws
 
 # A line must repeat this many times in a row to be a loop (code does repeat lines twice); short
 # lines (`NULL,`, `#endif`) repeat in tables and headers, so they need more copies.
@@ -62,26 +63,44 @@ _SAME_START = 3
 _NEAR_SHARE = 0.8
 
 
-def _near_line(a: str, b: str) -> bool:
-    """One line of a loop's copy against the same line of the first copy: only numbers changed,
-    or (inside a block) only names and literals, keeping the line's start."""
-    if a == b:
-        return True
-    if leading_ws(a) != leading_ws(b):
-        return False
-    a_body, b_body = a.strip(), b.strip()
-    if a_body[:_SAME_START] != b_body[:_SAME_START]:
-        return False
-    if _DIGITS.sub("", a_body) == _DIGITS.sub("", b_body):
-        return True
-    return _TOKEN.sub("X", a_body) == _TOKEN.sub("X", b_body)
+class _Key(NamedTuple):
+    """What near-copy tests compare of a line, computed once per line."""
+
+    line: str
+    indent: str
+    start: str
+    no_digits: str
+    shape: str
+    digits: tuple[str, ...]
 
 
-def _near_single(a: str, b: str) -> bool:
+def _key(line: str) -> _Key:
+    body = line.strip()
+    return _Key(
+        line.rstrip(),
+        leading_ws(line),
+        body[:_SAME_START],
+        _DIGITS.sub("", body),
+        _TOKEN.sub("X", body),
+        tuple(_DIGITS.findall(body)),
+    )
+
+
+def _near_line(a: _Key, b: _Key) -> bool:
+    """One line of a loop's copy against the same line of the copy before: only numbers
+    changed, or (inside a block) only names and literals, keeping the line's start."""
+    if a.line == b.line:
+        return True
+    if a.indent != b.indent or a.start != b.start:
+        return False
+    return a.no_digits == b.no_digits or a.shape == b.shape
+
+
+def _near_single(a: _Key, b: _Key) -> bool:
     """A lone line copied with its numbers changed (`Tuple4<T> = [T, T, T, T]`, then `Tuple5`...)."""
-    if leading_ws(a) != leading_ws(b) or _DIGITS.findall(a) == _DIGITS.findall(b):
+    if a.indent != b.indent or a.digits == b.digits:
         return False
-    x, y = _DIGITS.sub("", a.strip()), _DIGITS.sub("", b.strip())
+    x, y = a.no_digits, b.no_digits
     if x == y:
         return True
     common = 0
@@ -93,9 +112,9 @@ def _near_single(a: str, b: str) -> bool:
     return common >= _SAME_START and common + end >= _NEAR_SHARE * max(len(x), len(y))
 
 
-def _counts(copies: list[str]) -> bool:
+def _counts(copies: list[_Key]) -> bool:
     """Whether some number in the lines counts up or down by a constant step."""
-    numbers = [[int(d) for d in _DIGITS.findall(ln)] for ln in copies]
+    numbers = [[int(d) for d in key.digits] for key in copies]
     if len(numbers) < _NEAR_COPIES - 1 or len({len(n) for n in numbers}) != 1:
         return False
     for k in range(len(numbers[0])):
@@ -105,23 +124,22 @@ def _counts(copies: list[str]) -> bool:
     return False
 
 
-def _near_block(block: list[str], other: list[str]) -> bool:
+def _near_block(block: list[_Key], other: list[_Key]) -> bool:
     if len(block) == 1:
         return _near_single(block[0], other[0])
     return all(_near_line(a, b) for a, b in zip(block, other, strict=False))
 
 
-def _near_start(block: list[str], partial: list[str]) -> bool:
+def _near_start(block: list[_Key], partial: list[_Key]) -> bool:
     """A copy the token limit cut short: whole lines near the block's, the last one a start of its."""
     if not all(_near_line(a, b) for a, b in zip(block, partial[:-1], strict=False)):
         return False
     ours, cut_short = block[len(partial) - 1], partial[-1]
-    if is_blank(cut_short):
-        return is_blank(ours)
-    x, y = _DIGITS.sub("", ours), _DIGITS.sub("", cut_short)
+    if not cut_short.line.strip():
+        return not ours.line.strip()
     # The cut may fall inside a string or a name: its unfinished token is left out.
-    shape = _TOKEN.sub("X", cut_short).rstrip("X\"'`")
-    return x.startswith(y) or _TOKEN.sub("X", ours).startswith(shape)
+    shape = cut_short.shape.rstrip("X\"'`")
+    return ours.no_digits.startswith(cut_short.no_digits) or ours.shape.startswith(shape)
 
 
 def near_cut(lines: list[str], final: bool) -> int | None:
@@ -131,6 +149,7 @@ def near_cut(lines: list[str], final: bool) -> int | None:
     short, which counts only when the text is `final` (a stream would still be sending it).
     """
     n = len(lines)
+    keys = [_key(line) for line in lines]
     for start in range(n):
         first = lines[start]
         if is_blank(first) or _LABEL.match(first):
@@ -138,11 +157,11 @@ def near_cut(lines: list[str], final: bool) -> int | None:
         for size in range(1, MAX_BLOCK_LINES + 1):
             if start + size * (_NEAR_COPIES - 1) > n:
                 break
-            block = lines[start : start + size]
+            block = keys[start : start + size]
             if size > 1 and (
-                sum(len(ln.strip()) for ln in block) < _MIN_BLOCK_CHARS
-                or len({_TOKEN.sub("X", ln) for ln in block}) == 1
-                or any(indent_width(ln) < indent_width(first) for ln in block if ln.strip())
+                sum(len(k.line.strip()) for k in block) < _MIN_BLOCK_CHARS
+                or len({k.shape for k in block}) == 1
+                or any(len(k.indent) < len(block[0].indent) for k in block if k.line.strip())
             ):
                 # A block of one line's shape is that line's run, judged as such.
                 continue
@@ -150,19 +169,19 @@ def near_cut(lines: list[str], final: bool) -> int | None:
             at = start + size
             # Each copy is compared with the one before: a loop may drift (`[T, T]`, `[T, T, T]`).
             previous = block
-            while at + size <= n and _near_block(previous, lines[at : at + size]):
-                previous = lines[at : at + size]
+            while at + size <= n and _near_block(previous, keys[at : at + size]):
+                previous = keys[at : at + size]
                 copies += 1
                 at += size
-            if final and 0 < n - at < size and _near_start(previous, lines[at:]):
+            if final and 0 < n - at < size and _near_start(previous, keys[at:]):
                 # The token limit cut the last copy short.
                 copies += 1
             if size == 1:
                 # Lone lines repeat in tables: only a long run counting up is a loop.
-                enough = copies >= _NEAR_LINE_COPIES and _counts(lines[start + 1 : at])
+                enough = copies >= _NEAR_LINE_COPIES and _counts(keys[start + 1 : at])
             else:
                 enough = copies >= _NEAR_COPIES
-            if enough and any(lines[start + k] != lines[start + size + k] for k in range(size)):
+            if enough and any(keys[start + k] != keys[start + size + k] for k in range(size)):
                 return start + size
     return None
 

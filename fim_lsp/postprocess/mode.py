@@ -72,7 +72,7 @@ def _comment_ended(lines: list[str], view: View) -> bool:
     )
 
 
-def _lines_kept(lines: list[str], view: View) -> int:
+def _lines_kept(lines: list[str], view: View) -> int | None:
     """How many lines a single-line suggestion keeps: one, or the newline and one line after it.
 
     With "never", a cursor at the end of a line whose answer starts on the next line
@@ -80,10 +80,10 @@ def _lines_kept(lines: list[str], view: View) -> int:
     """
     if (
         view.multiline == "never"
-        and len(lines) > 1
         and is_blank(lines[0])
         and not view.mid_line
         and not is_blank(view.line_prefix)
     ):
-        return 2
+        # Undecided until the line after the newline has come.
+        return 2 if len(lines) > 1 else None
     return 1

@@ -78,16 +78,22 @@ def _balanced_start(text: str, view: View) -> str:
     Only when the whole text breaks the balance: it then re-writes a closer the rest has.
     """
     rest = view.line_rest
-    if _imbalance(view, text + rest) == 0:
+    angles = view.language in ANGLE_BRACKETS and ">" in rest
+
+    def score_of(candidate: str) -> int:
+        line = view.line_prefix + candidate + rest
+        return _imbalance(view, candidate + rest) + (_angle_imbalance(line) if angles else 0)
+
+    best_score = score_of(text)
+    if best_score == 0:
         return text
     lead = rest.lstrip()[:1]
     best = text
-    best_score = _imbalance(view, text + rest)
     for at in range(len(text) - 1, 0, -1):
         if text[at] != lead:
             continue
         candidate = text[:at].rstrip(" \t") if rest[:1].isspace() else text[:at]
-        score = _imbalance(view, candidate + rest)
+        score = score_of(candidate)
         if score < best_score:
             best, best_score = candidate, score
             if not score:

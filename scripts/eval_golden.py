@@ -18,7 +18,10 @@ A section holds the lines between its marker and the next; the newline before th
 (its default 6000/2000 windows), runs `postprocess`, applies the suggestion and compares; it also
 streams the text in small chunks through `stream_done` and checks the early stop changes nothing.
 
-    python scripts/eval_golden.py [--json out.json] [--show] [--strict] [paths or languages...]
+    python scripts/eval_golden.py [--server] [--json out.json] [--show] [--strict] [languages...]
+
+--server drives the real `fim-lsp` over stdio with a mock model that streams the case's text
+(what an editor gets, item ranges included) instead of calling post-processing in-process.
 """
 
 from __future__ import annotations
@@ -278,6 +281,46 @@ def evaluate(cases: list[Case]) -> list[Result]:
     return results
 
 
+def evaluate_server(cases: list[Case], timeout: float = 10.0) -> list[Result]:
+    """Run every case through the real server over stdio (a mock model sends the case's text).
+
+    The streamed early stop is the server's own here: `stream_ok` is True.
+    """
+    import asyncio
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from eval_holes import Hole
+    from eval_quality import apply_item, run_server
+
+    results: list[Result] = []
+    for mode in MULTILINE:
+        group = [c for c in cases if c.multiline == mode]
+        if not group:
+            continue
+        holes = [
+            Hole(
+                id=c.name,
+                language=c.language,
+                path=c.path,
+                shape="line",
+                kind=c.kind,
+                prefix=c.document[: c.cursor],
+                suffix=c.document[c.cursor :],
+                truth="",
+                closers="",
+                answer=c.model,
+            )
+            for c in group
+        ]
+        items, _sent = asyncio.run(run_server(holes, timeout, {"multiline": mode}))
+        for case, hole in zip(group, holes, strict=True):
+            item = items.get(hole.id)
+            got = None if item is None else apply_item(hole, item)
+            results.append(Result(case, got, outcome(case, got), True))
+    order = {c.name: k for k, c in enumerate(cases)}
+    return sorted(results, key=lambda r: order[r.case.name])
+
+
 def table(results: list[Result]) -> str:
     """Per-language and per-class counts of each outcome."""
     groups: dict[str, list[Result]] = defaultdict(list)
@@ -327,8 +370,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every result here")
     parser.add_argument("--show", action="store_true", help="print each case that is not exact")
     parser.add_argument("--strict", action="store_true", help="exit 1 unless every case is exact")
+    parser.add_argument(
+        "--server", action="store_true", help="through the real fim-lsp over stdio, not in-process"
+    )
     args = parser.parse_args(argv)
-    results = evaluate(load_cases(GOLDEN, args.only))
+    cases = load_cases(GOLDEN, args.only)
+    results = evaluate_server(cases) if args.server else evaluate(cases)
     if args.show:
         for r in results:
             if r.outcome != "exact" or not r.stream_ok:

@@ -268,8 +268,11 @@ def trim_start(text: str, view: View) -> str:
     if newline > 0 and is_blank(text[:newline]):
         # Spaces before the first newline would be trailing whitespace on the cursor's line.
         return text[newline:]
-    if not _single_stray_space(text) or not view.at_cursor.in_code:
+    if not _single_stray_space(text):
         return text
+    if not view.at_cursor.in_code:
+        # In a comment or a string only a space inside a word the file uses is noise.
+        return text[1:] if _split_word(line_prefix, text, view) else text
     last = line_prefix[-1]
     if text[1] in ",;)]" and last not in " \t([" and not _SPACE_BEFORE_PUNCT.search(view.prefix):
         # No space before a comma, a semicolon or a closer, unless the file writes them so.

@@ -99,3 +99,16 @@ def test_codestral_quirks() -> None:
     # The indentation re-sent on an indented empty line.
     got = postprocess("    return 1", at("def f():\n    █\n"))
     assert got is not None and got.text == "return 1"
+
+
+def test_stray_space_inside_a_word_of_a_comment() -> None:
+    from pp_cursor import at
+
+    from fim_lsp.postprocess import postprocess
+
+    doc = "module = load()\n# put the mod█\n"
+    got = postprocess(" ule in the cache", at(doc))
+    assert got is not None and got.text == "ule in the cache"
+    # A new word in prose keeps its space.
+    got = postprocess(" in the cache", at("x = 1\n# put it█\n"))
+    assert got is not None and got.text == " in the cache"

@@ -105,9 +105,12 @@ def run_direct(holes: list[Hole]) -> dict[str, dict[str, Any] | None]:
 
 
 async def run_server(
-    holes: list[Hole], timeout: float
+    holes: list[Hole], timeout: float, options: dict[str, Any] | None = None
 ) -> tuple[dict[str, dict[str, Any] | None], dict[str, str]]:
-    """Suggestions from the real server over stdio; also what the mock sent for each hole."""
+    """Suggestions from the real server over stdio; also what the mock sent for each hole.
+
+    `options`: more initialization options (settings) for the server.
+    """
     from lsprotocol import types as t
     from pygls.lsp.client import LanguageClient
 
@@ -144,7 +147,11 @@ async def run_server(
         await client.initialize_async(
             t.InitializeParams(
                 capabilities=caps,
-                initialization_options={"endpoint": mock.url, "debounceMs": 0},
+                initialization_options={
+                    "endpoint": mock.url,
+                    "debounceMs": 0,
+                    **(options or {}),
+                },
                 process_id=os.getpid(),
             )
         )

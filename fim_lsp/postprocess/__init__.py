@@ -2,13 +2,19 @@
 
 One module per rule, each a pure function with golden tests in tests/unit/postprocess/:
 
+- tokens: special tokens streamed as text (`<|endoftext|>`) end the answer
+- fences: markdown code fences (and the chat prose around them) removed
 - seam: whitespace where the suggestion meets the document (stray newline, doubled or stray
   space, a space that would split the word being typed)
-- mode: single-line or multi-line, from the cursor's context (text after it, a comment, a string)
+- mode: single-line or multi-line, from the `multiline` setting and the cursor's context (text after it, a comment, a string)
 - suffix: stop where the suggestion starts repeating the lines after the cursor (exactly or nearly)
 - scope: multi-line suggestions end with their block (brackets, indentation, a blank line mid-block)
-- repetition: runaway repetition of a line or a block
-- closing: a closing line the document already has
+- repetition: runaway repetition of a line or a block, exact or with names and numbers changing,
+  or of a phrase within a line (`x = x = x =`)
+- keys: a YAML key the mapping already has
+- closing: closing lines the document already has (decided by its bracket balance)
+- blocks: `fi`, `esac`, `end`, `</tag>`: whether the document lacks the end a suggestion writes
+- unfinished: a last line the token limit cut short
 - rest: the rest of the cursor's line (auto-closed brackets covered once, repeated text cut)
 - layout: the document's indentation unit and line ending
 - blank: nothing worth showing
@@ -20,22 +26,43 @@ scanner) and `_view` (the cursor's surroundings, computed once per request) serv
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..context import FimContext
-from . import closing, layout, repetition, rest, scope, seam, suffix
+from . import (
+    closing,
+    fences,
+    keys,
+    layout,
+    mode,
+    repetition,
+    rest,
+    scope,
+    seam,
+    suffix,
+    tokens,
+    unfinished,
+)
 from ._types import Suggestion
-from ._view import View, is_blank, view_of
+from ._view import View, view_of
 from .blank import is_empty
-from .mode import single_line
 
 __all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
 
 
-def _cut(lines: list[str], view: View) -> int | None:
+def _cut(lines: list[str], view: View, final: bool) -> int | None:
     """Where the suggestion must end (keep lines[:cut]), decided line by line, or None."""
-    if single_line(view) and not _comment_ended(lines, view):
-        return 1
+    one = mode.cut(lines, view)
+    if one is not None:
+        return one
     whole = [view.line_prefix + lines[0], *lines[1:]]
-    found = (suffix.cut(lines, view), scope.cut(lines, view), repetition.cut(whole))
+    found = (
+        suffix.cut(lines, view),
+        scope.cut(lines, view),
+        repetition.cut(whole),
+        repetition.near_cut(whole, final),
+        keys.cut(lines, view),
+    )
     cuts = [c for c in found if c is not None]
     if not cuts:
         return None
@@ -46,18 +73,10 @@ def _cut(lines: list[str], view: View) -> int | None:
     return end
 
 
-def _comment_ended(lines: list[str], view: View) -> bool:
-    """The model ends the line's trailing comment at the cursor and goes on with the next lines.
-
-    As in a table whose rows end with a comment. A space before the cursor means the user is
-    still writing the comment: then only its line is completed.
-    """
-    return (
-        view.at_cursor.in_line_comment
-        and not view.mid_line
-        and is_blank(lines[0])
-        and not view.line_prefix[-1:].isspace()
-    )
+def _loop_at(first: str, view: View) -> int | None:
+    """Where in the suggestion's first line a loop on one phrase starts repeating, or None."""
+    at = repetition.in_line(view.line_prefix + first)
+    return None if at is None else max(0, at - len(view.line_prefix))
 
 
 def prepare(ctx: FimContext) -> None:
@@ -68,13 +87,30 @@ def prepare(ctx: FimContext) -> None:
 def stream_done(text: str, ctx: FimContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
     view = view_of(ctx)
-    text = seam.trim_start(text.replace("\r\n", "\n"), view)
+    text = text.replace("\r\n", "\n")
+    if fences.closed(text, view) or tokens.seen(text):
+        return True
+    # Only complete lines decide; deltas inside a line reuse the answer (a cached call).
+    return _lines_done(text[: text.rfind("\n") + 1], ctx)
+
+
+@lru_cache(maxsize=256)
+def _lines_done(text: str, ctx: FimContext) -> bool:
+    """`stream_done` for text that ends with a line end (or is empty)."""
+    view = view_of(ctx)
+    if fences.pending(text, view):
+        return False
+    text = seam.trim_start(fences.strip(text, view), view)
     end = text.rfind("\n")
     if end < 0:
         return False
     # Only complete lines: a cut found in them cannot move when more text arrives...
     lines = text[:end].split("\n")
-    end_line = _cut(lines, view)
+    if _loop_at(lines[0], view) is not None:
+        return True
+    if mode.waits(lines, view):
+        return False
+    end_line = _cut(lines, view, final=False)
     if end_line is None:
         return False
     # ...unless the lines before it may be the start of a loop, which would cut earlier.
@@ -90,13 +126,23 @@ def stream_done(text: str, ctx: FimContext) -> bool:
 def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     """Apply every rule in order; None when nothing is worth showing."""
     view = view_of(ctx)
-    text = seam.trim_start(raw.replace("\r\n", "\n"), view)
+    text = tokens.cut(raw.replace("\r\n", "\n"))
+    text = seam.trim_start(fences.strip(text, view), view)
+    first_end = text.find("\n")
+    loop = _loop_at(text if first_end < 0 else text[:first_end], view)
+    if loop is not None:
+        # A line looping on one phrase: nothing after its first copy is worth keeping.
+        text = text[:loop].rstrip()
     if is_empty(text):
         return None
     lines = text.split("\n")
-    end = _cut(lines, view)
-    if end is not None:
-        text = "\n".join(lines[:end])
+    end = _cut(lines, view, final=True)
+    if end is not None and end < len(lines):
+        lines = lines[:end]
+    else:
+        # The text runs to where the model stopped, maybe at its token limit mid-line.
+        lines = unfinished.drop_last(lines, view)
+    text = "\n".join(lines)
     text = seam.trim_end(text, view)
     text = suffix.drop_echoed_last_line(text, view)
     text = closing.drop_duplicate(text, view)
@@ -104,5 +150,8 @@ def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     if is_empty(text):
         return None
     text, replace = rest.fit_closers(text, view)
+    if replace and text == view.line_rest[:replace]:
+        # It only re-writes what the line already has.
+        return None
     text = layout.indentation(text, view)
     return Suggestion(layout.line_endings(text, view), replace)

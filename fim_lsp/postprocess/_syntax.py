@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSING = {")": "(", "]": "[", "}": "{"}
@@ -26,12 +28,25 @@ _DASH = frozenset({"lua", "sql", "haskell", "elm", "ada", "vhdl"})
 _BACKTICK = frozenset(
     {"javascript", "javascriptreact", "typescript", "typescriptreact", "go", "vue", "svelte"}
 )
+_SHELL = frozenset({"shellscript", "sh", "bash", "zsh"})
 _REGEX = frozenset({"javascript", "javascriptreact", "typescript", "typescriptreact"})
 # A `/` after one of these (or at the start of a line) begins a regex literal, not a division.
 _BEFORE_REGEX = frozenset("(,=:[!&|?{};+-*%<>~^")
 # Prose-like or lifetime-using languages: an apostrophe is not a string quote there.
 _NO_SINGLE_QUOTE = frozenset({"rust", "markdown", "plaintext", "latex", "restructuredtext", ""})
 _PREPROCESSOR = frozenset({"c", "cpp", "objective-c", "objective-cpp", "cuda-cpp", "csharp"})
+# Languages where `<...>` pairs (tags, type arguments) stand like brackets.
+ANGLE_BRACKETS = frozenset(
+    {
+        "javascript", "javascriptreact", "typescript", "typescriptreact", "java", "csharp", "cpp",
+        "rust",
+        "scala", "kotlin", "swift", "dart", "html", "xml", "vue", "svelte", "php",
+    }
+)  # fmt: skip
+# Documents of prose: a line ends where it ends, indentation says little.
+PROSE = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "asciidoc"})
+# A shell here-document: its lines are text until the one that is only the word.
+_HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
 # Languages whose blocks are delimited by indentation only.
 INDENT_BLOCKS = frozenset({"python", "yaml", "nim", "gdscript", "starlark", "coffeescript"})
 
@@ -47,6 +62,8 @@ class Syntax:
     indent_blocks: bool
     # `/re/` literals (JavaScript, TypeScript).
     regex: bool = False
+    # Shell `case` arms: `start)` ends a pattern, it closes no bracket.
+    case_patterns: bool = False
 
 
 def syntax_of(language_id: str) -> Syntax:
@@ -76,6 +93,7 @@ def syntax_of(language_id: str) -> Syntax:
         preprocessor=lang in _PREPROCESSOR,
         indent_blocks=lang in INDENT_BLOCKS,
         regex=lang in _REGEX,
+        case_patterns=lang in _SHELL,
     )
 
 
@@ -96,6 +114,8 @@ class Scanner:
     continued: bool = False
     # Stack depths where `${` expressions of template literals began.
     templates: list[int] = field(default_factory=list)
+    # The word that ends the shell here-document the scanner is in.
+    heredoc: str | None = None
 
     @property
     def depth(self) -> int:
@@ -105,7 +125,12 @@ class Scanner:
     @property
     def in_code(self) -> bool:
         """False inside a string or a comment."""
-        return self.string is None and not self.in_block_comment and not self.in_line_comment
+        return (
+            self.string is None
+            and not self.in_block_comment
+            and not self.in_line_comment
+            and self.heredoc is None
+        )
 
     def copy(self) -> Scanner:
         """An independent scanner in the same state."""
@@ -119,25 +144,40 @@ class Scanner:
             self.in_line_comment,
             self.continued,
             list(self.templates),
+            self.heredoc,
         )
 
     def feed(self, text: str) -> int:
         """Scan `text`, which must not contain a line end; returns the lowest depth reached."""
         syn = self.syntax
         low = self.depth
+        if self.heredoc is not None:
+            if text.strip() == self.heredoc:
+                self.heredoc = None
+            return low
         i = 0
         n = len(text)
+        # A shell `)` with no `(` before it on its line ends a `case` pattern.
+        opened = False
+        specials = _specials(syn)
         while i < n:
             if self.in_line_comment:
                 return low
-            ch = text[i]
             if self.in_block_comment:
-                if ch == "*" and text.startswith("*/", i):
-                    self.in_block_comment = False
-                    i += 2
-                    continue
-                i += 1
+                end = text.find("*/", i)
+                if end < 0:
+                    return low
+                self.in_block_comment = False
+                i = end + 2
                 continue
+            # Jump over what cannot change the state: most of a line is names and spaces.
+            found = (specials if self.string is None else _string_stops(self.string)).search(
+                text, i
+            )
+            if found is None:
+                return low
+            i = found.start()
+            ch = text[i]
             if self.string is not None:
                 if ch == "\\":
                     self.continued = i == n - 1
@@ -157,6 +197,18 @@ class Scanner:
                 continue
             if ch in OPENERS:
                 self.stack.append(ch)
+                opened = True
+            elif ch == ")" and syn.case_patterns and not opened and text[:i].strip():
+                pass
+            elif ch == "<" and syn.case_patterns and text.startswith("<<", i):
+                found = _HEREDOC.match(text, i)
+                if found:
+                    # The document starts on the next line.
+                    self.heredoc = found.group(1)
+                    i = found.end()
+                    continue
+                i += 2
+                continue
             elif ch == "}" and self.templates and self.templates[-1] == len(self.stack):
                 self.templates.pop()
                 self.string = "`"
@@ -203,6 +255,26 @@ class Scanner:
             if k:
                 self.newline()
             self.feed(line)
+
+
+@lru_cache(maxsize=64)
+def _specials(syntax: Syntax) -> re.Pattern[str]:
+    """The characters where code can change the scanner's state."""
+    chars = set("()[]{}")
+    chars |= {q[0] for q in syntax.quotes}
+    chars |= {c[0] for c in syntax.line_comments}
+    if syntax.block_comment or syntax.regex:
+        chars.add("/")
+    if syntax.case_patterns:
+        chars.add("<")
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
+@lru_cache(maxsize=16)
+def _string_stops(quote: str) -> re.Pattern[str]:
+    """The characters where a string of `quote` can end or change (escapes, `${`)."""
+    chars = {"\\", quote[0]} | ({"$"} if quote == "`" else set())
+    return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
 
 def _regex_allowed(text: str, i: int) -> bool:

@@ -23,6 +23,8 @@ _CODE_LIKE = re.compile(
     r"raise|assert|pass|break|continue|yield|@)\b"
 )
 _PAIR = {")": "(", "]": "[", "}": "{"}
+# Blank lines at the end of a text, with the line end before them.
+TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
 _ALIGNED = re.compile(r"[^\s.?!] {2,}(?![#/\s*])\S")
 
 
@@ -76,6 +78,13 @@ class View:
     open_before: str | None
     # The same, as scanned from the start of the (possibly cut) prefix window.
     open_stack: str
+    # Brackets open at the cursor that the document after it does not close (outermost first):
+    # the blocks a suggestion may end. None when the windows cut the document or it does not pair.
+    unclosed: str | None
+    # Only whitespace after the cursor, to the document's end.
+    at_end: bool
+    # The `multiline` setting: "auto", "always" or "never".
+    multiline: str
 
     def next_nonblank(self, start: int = 0) -> tuple[int, str] | None:
         """Index and text of the first non-blank line after the cursor's line, from `start`."""
@@ -162,6 +171,22 @@ def _detect_indent_unit(lines: list[str]) -> str:
     return ""
 
 
+def _unclosed(at_cursor: Scanner, open_stack: str, suffix: str) -> str | None:
+    """The brackets open at the cursor that `suffix` leaves open; None if it closes others."""
+    scanner = at_cursor.copy()
+    scanner.stack = [*open_stack, *at_cursor.stack]
+    scanner.unmatched = scanner.mismatched = 0
+    low = len(scanner.stack)
+    opened = scanner.stack[:]
+    for k, line in enumerate(suffix.split("\n")):
+        if k:
+            scanner.newline()
+        low = min(low, scanner.feed(line))
+    if scanner.unmatched or scanner.mismatched:
+        return None
+    return "".join(opened[: max(0, low)])
+
+
 @lru_cache(maxsize=64)
 def view_of(ctx: FimContext) -> View:
     """Build the view of a context (cached: `stream_done` asks for it on every delta)."""
@@ -199,6 +224,13 @@ def view_of(ctx: FimContext) -> View:
     # `} else {`: the `}` closed an earlier line's bracket; only what this line opened counts.
     prefix_unmatched = at_cursor.unmatched
     at_cursor.unmatched = 0
+    # What the suffix closes is known only when the window holds all of it.
+    suffix_whole = not ctx.suffix_cut and len(ctx.suffix) <= _SCAN_CHARS // 2
+    unclosed = (
+        _unclosed(at_cursor, open_stack[: len(open_stack) - prefix_unmatched], suffix)
+        if open_before is not None and suffix_whole
+        else None
+    )
     sample = code_lines[-_INDENT_SAMPLE_LINES:] + [
         line for line in after if not line.lstrip().startswith(comment_starts)
     ]
@@ -223,4 +255,7 @@ def view_of(ctx: FimContext) -> View:
         prefix_unmatched=prefix_unmatched,
         open_before=open_before,
         open_stack=open_stack,
+        unclosed=unclosed,
+        at_end=not ctx.suffix.strip() and not ctx.suffix_cut,
+        multiline=ctx.multiline,
     )

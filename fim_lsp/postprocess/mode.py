@@ -1,16 +1,89 @@
-"""Single-line or multi-line, from the cursor's context: text after the cursor, a comment, a string."""
+"""Single-line or multi-line: the `multiline` setting, then the cursor's context (text after it, a comment, a string)."""
 
 from __future__ import annotations
 
-from ._view import View
+from ._syntax import CLOSING
+from ._view import View, is_blank
 from .rest import closers_only
 
 
 def single_line(view: View) -> bool:
     """True when only the rest of the cursor's line may be completed."""
+    if view.multiline == "never":
+        return True
     if view.mid_line and not closers_only(view.line_rest):
         # Text after the cursor stays on this line: the suggestion must fit before it.
         return True
     state = view.at_cursor
-    # A line comment or a one-line string ends with the line.
-    return state.in_line_comment or state.string in ('"', "'")
+    if state.string in ('"', "'"):
+        # A one-line string ends with the line.
+        return True
+    # A line comment ends with the line; "always" lets the model go on with code below it.
+    return state.in_line_comment and view.multiline != "always"
+
+
+def cut(lines: list[str], view: View) -> int | None:
+    """Where a single-line suggestion ends (lines kept), or None when it may span lines."""
+    if not single_line(view):
+        return None
+    retyped = _retyped_rest(lines, view)
+    if retyped is not None:
+        # A body on new lines, then the rest of the line re-typed: rest.py cuts that copy.
+        return retyped + 1
+    if view.multiline != "never" and _comment_ended(lines, view):
+        return None
+    return _lines_kept(lines, view)
+
+
+def _opens_body(lines: list[str], view: View) -> bool:
+    """The model starts new lines before a rest that closes a block (`{█}, [count]);`)."""
+    return (
+        view.multiline != "never"
+        and view.mid_line
+        and view.line_rest.lstrip()[:1] in CLOSING
+        and is_blank(lines[0])
+    )
+
+
+def _retyped_rest(lines: list[str], view: View) -> int | None:
+    """The line that re-types the rest of the cursor's line after a body the model wrote."""
+    if not _opens_body(lines, view):
+        return None
+    rest = view.line_rest.strip()
+    return next((k for k in range(1, len(lines)) if lines[k].strip() == rest), None)
+
+
+def waits(lines: list[str], view: View) -> bool:
+    """True while a stream may still re-type the rest of the line below a body (see `cut`)."""
+    return _opens_body(lines, view) and _retyped_rest(lines, view) is None
+
+
+def _comment_ended(lines: list[str], view: View) -> bool:
+    """The model ends the line's trailing comment at the cursor and goes on with the next lines.
+
+    As in a table whose rows end with a comment. A space before the cursor means the user is
+    still writing the comment: then only its line is completed.
+    """
+    return (
+        view.at_cursor.in_line_comment
+        and not view.mid_line
+        and is_blank(lines[0])
+        and not view.line_prefix[-1:].isspace()
+    )
+
+
+def _lines_kept(lines: list[str], view: View) -> int | None:
+    """How many lines a single-line suggestion keeps: one, or the newline and one line after it.
+
+    With "never", a cursor at the end of a line whose answer starts on the next line
+    (`def f():` then a body) still gets that one line.
+    """
+    if (
+        view.multiline == "never"
+        and is_blank(lines[0])
+        and not view.mid_line
+        and not is_blank(view.line_prefix)
+    ):
+        # Undecided until the line after the newline has come.
+        return 2 if len(lines) > 1 else None
+    return 1

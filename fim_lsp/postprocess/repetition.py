@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+from typing import NamedTuple
+
+from ._view import is_blank, leading_ws
+
 # A line must repeat this many times in a row to be a loop (code does repeat lines twice); short
 # lines (`NULL,`, `#endif`) repeat in tables and headers, so they need more copies.
 _LINE_COPIES = 4
@@ -43,4 +49,160 @@ def cut(lines: list[str]) -> int | None:
                 for k in range(copies - 1)
             ):
                 return start + size
+    return None
+
+
+# Near copies: the loop changes a name or a number each time (`test_add_2`, `test_add_3`...).
+_NEAR_COPIES = 4
+_NEAR_LINE_COPIES = 5
+_DIGITS = re.compile(r"\d+")
+_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`|\w+")
+# Arms of one switch look alike by nature: they are not a loop.
+_LABEL = re.compile(r"\s*(case|when|default)\b")
+_SAME_START = 3
+_NEAR_SHARE = 0.8
+
+
+class _Key(NamedTuple):
+    """What near-copy tests compare of a line, computed once per line."""
+
+    line: str
+    indent: str
+    start: str
+    no_digits: str
+    shape: str
+    digits: tuple[str, ...]
+
+
+def _key(line: str) -> _Key:
+    body = line.strip()
+    return _Key(
+        line.rstrip(),
+        leading_ws(line),
+        body[:_SAME_START],
+        _DIGITS.sub("", body),
+        _TOKEN.sub("X", body),
+        tuple(_DIGITS.findall(body)),
+    )
+
+
+def _near_line(a: _Key, b: _Key) -> bool:
+    """One line of a loop's copy against the same line of the copy before: only numbers
+    changed, or (inside a block) only names and literals, keeping the line's start."""
+    if a.line == b.line:
+        return True
+    if a.indent != b.indent or a.start != b.start:
+        return False
+    return a.no_digits == b.no_digits or a.shape == b.shape
+
+
+def _near_single(a: _Key, b: _Key) -> bool:
+    """A lone line copied with its numbers changed (`Tuple4<T> = [T, T, T, T]`, then `Tuple5`...)."""
+    if a.indent != b.indent or a.digits == b.digits:
+        return False
+    x, y = a.no_digits, b.no_digits
+    if x == y:
+        return True
+    common = 0
+    while common < min(len(x), len(y)) and x[common] == y[common]:
+        common += 1
+    end = 0
+    while end < min(len(x), len(y)) - common and x[-1 - end] == y[-1 - end]:
+        end += 1
+    return common >= _SAME_START and common + end >= _NEAR_SHARE * max(len(x), len(y))
+
+
+def _counts(copies: list[_Key]) -> bool:
+    """Whether some number in the lines counts up or down by a constant step."""
+    numbers = [[int(d) for d in key.digits] for key in copies]
+    if len(numbers) < _NEAR_COPIES - 1 or len({len(n) for n in numbers}) != 1:
+        return False
+    for k in range(len(numbers[0])):
+        steps = {b[k] - a[k] for a, b in pairwise(numbers)}
+        if len(steps) == 1 and 0 not in steps:
+            return True
+    return False
+
+
+def _near_block(block: list[_Key], other: list[_Key]) -> bool:
+    if len(block) == 1:
+        return _near_single(block[0], other[0])
+    return all(_near_line(a, b) for a, b in zip(block, other, strict=False))
+
+
+def _near_start(block: list[_Key], partial: list[_Key]) -> bool:
+    """A copy the token limit cut short: whole lines near the block's, the last one a start of its."""
+    if not all(_near_line(a, b) for a, b in zip(block, partial[:-1], strict=False)):
+        return False
+    ours, cut_short = block[len(partial) - 1], partial[-1]
+    if not cut_short.line.strip():
+        return not ours.line.strip()
+    # The cut may fall inside a string or a name: its unfinished token is left out.
+    shape = cut_short.shape.rstrip("X\"'`")
+    return ours.no_digits.startswith(cut_short.no_digits) or ours.shape.startswith(shape)
+
+
+def near_cut(lines: list[str], final: bool) -> int | None:
+    """Index just after the first of several near copies of a line or block, or None.
+
+    A loop that changes names or numbers runs to the token limit: its last copy may be cut
+    short, which counts only when the text is `final` (a stream would still be sending it).
+    """
+    n = len(lines)
+    keys = [_key(line) for line in lines]
+    for start in range(n):
+        first = lines[start]
+        if is_blank(first) or _LABEL.match(first):
+            continue
+        for size in range(1, MAX_BLOCK_LINES + 1):
+            if start + size * (_NEAR_COPIES - 1) > n:
+                break
+            block = keys[start : start + size]
+            if size > 1 and (
+                sum(len(k.line.strip()) for k in block) < _MIN_BLOCK_CHARS
+                or len({k.shape for k in block}) == 1
+                or any(len(k.indent) < len(block[0].indent) for k in block if k.line.strip())
+            ):
+                # A block of one line's shape is that line's run, judged as such.
+                continue
+            copies = 1
+            at = start + size
+            # Each copy is compared with the one before: a loop may drift (`[T, T]`, `[T, T, T]`).
+            previous = block
+            while at + size <= n and _near_block(previous, keys[at : at + size]):
+                previous = keys[at : at + size]
+                copies += 1
+                at += size
+            if final and 0 < n - at < size and _near_start(previous, keys[at:]):
+                # The token limit cut the last copy short.
+                copies += 1
+            if size == 1:
+                # Lone lines repeat in tables: only a long run counting up is a loop.
+                enough = copies >= _NEAR_LINE_COPIES and _counts(keys[start + 1 : at])
+            else:
+                enough = copies >= _NEAR_COPIES
+            if enough and any(keys[start + k] != keys[start + size + k] for k in range(size)):
+                return start + size
+    return None
+
+
+# A unit ending in `=` or a sentence, repeated to the end of the line: `x = x = x = ...`.
+_IN_LINE = re.compile(r"((?:\w+\W+){1,12}?)\1+")
+_IN_LINE_COPIES = 3
+_SENTENCE_CHARS = 20
+
+
+def in_line(line: str) -> int | None:
+    """Where a line starts looping on one phrase (the start of its second copy), or None."""
+    for match in _IN_LINE.finditer(line):
+        unit = match.group(1)
+        if "=" not in unit and len(unit) < _SENTENCE_CHARS:
+            continue
+        tail = line[match.end() :]
+        # The loop runs to the line's end (the last copy may be cut short).
+        if not (unit.startswith(tail) or unit.rstrip().startswith(tail.rstrip())):
+            continue
+        copies = (match.end() - match.start()) // len(unit) + (1 if tail.strip() else 0)
+        if copies >= _IN_LINE_COPIES:
+            return match.start() + len(unit)
     return None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ._syntax import Scanner
+from . import blocks
+from ._syntax import PROSE, Scanner
 from ._view import View, indent_width, is_blank
 
 _CLOSERS = frozenset(")]}")
@@ -48,7 +49,15 @@ def cut(lines: list[str], view: View) -> int | None:
 
     if not is_blank(line_prefix):
         base = indent_width(line_prefix)
-        if not is_blank(lines[0]):
+        if (
+            view.at_cursor.in_line_comment
+            or view.language in PROSE
+            or (view.at_cursor.string is not None and scanner.in_code and first_depth <= 0)
+        ):
+            # A comment, a line of prose or a docstring the first line closes ends with its
+            # line: the next lines are new statements.
+            inside = False
+        elif not is_blank(lines[0]):
             # Mid-statement: only continuation lines (deeper) belong to it.
             if suffix_indent is not None and suffix_indent > base:
                 # The lines that continue this statement are already in the document.
@@ -99,7 +108,10 @@ def cut(lines: list[str], view: View) -> int | None:
         line = lines[i]
         start_depth = scanner.depth
         top = scanner_top(scanner, start_depth)
-        in_text = scanner.string is not None or scanner.in_block_comment
+        in_text = (
+            scanner.string is not None or scanner.in_block_comment or scanner.heredoc is not None
+        )
+        heredoc = scanner.heredoc is not None
         scanner.newline()
         # The lowest depth reached on the line: `} else {` closes, then reopens.
         low = scanner.feed(line)
@@ -114,7 +126,7 @@ def cut(lines: list[str], view: View) -> int | None:
         if in_text:
             # Comment and docstring text lines up with where it started; a line left of the
             # cursor's line has left it.
-            if indent_width(line) < base:
+            if indent_width(line) < base and not heredoc:
                 return i
             continue
         stripped = line.lstrip()
@@ -127,7 +139,19 @@ def cut(lines: list[str], view: View) -> int | None:
             return i + 1
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
-            return i + 1 if closing_allowed and view.may_close(stripped) else i
+            if view.unclosed is None:
+                return i + 1 if closing_allowed and view.may_close(stripped) else i
+            # The document's brackets say how many blocks it lacks the end of.
+            floor = view.at_cursor.depth - len(view.unclosed)
+            if low < floor:
+                return i
+            if low == floor and len(view.open_stack) + low <= 0:
+                return i + 1
+            # The document closes the enclosing block: lines at this level still belong to it.
+            base = limit = width
+            gap_floor = body_indent = None
+            comments_from = None
+            continue
         if start_depth > hold:
             # Inside brackets the suggestion opened: they decide, though not left of its start.
             if width < base and not _keeps_column(stripped, syntax.preprocessor):
@@ -145,6 +169,16 @@ def cut(lines: list[str], view: View) -> int | None:
         if comment_marks and stripped.startswith(comment_marks):
             if comments_from is None:
                 comments_from = i
+            continue
+        ends = blocks.state([first, *lines[1:i]], line, view)
+        if ends == "duplicate":
+            return comments_from if comments_from is not None else i
+        if ends == "missing":
+            if width == 0:
+                return i + 1
+            base = limit = width
+            gap_floor = body_indent = None
+            comments_from = None
             continue
         if width < limit and (after_blank or gap_floor is None or width < gap_floor):
             if (

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ._view import View, indent_width, is_blank
+from ._view import TRAILING_BLANK_LINES, View, indent_width, is_blank
 
-_TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
 # A word character or a closing bracket before a dot: member access, where no space follows.
 _MEMBER_DOT = re.compile(r"[A-Za-z_)\]]\.\Z")
 # The file writes `( x` or `[ x`: a space after an opening bracket is its style, not noise.
@@ -15,6 +14,10 @@ _TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
 _LEADING_WORD = re.compile(r"[\w$]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[^\s,;(\[] [,;)\]]")
 _WINDOW = 4000
+# A line that ends where a value must follow (`x = `, `return `, `export default `, `f(`, `a +`).
+_EXPECTS_VALUE = re.compile(
+    r"(?:(?<![+\-])[=(\[,+\-*/%&|^!~?]|=>|\b(?:return|default|yield|await|throw|new|in|of))\s*\Z"
+)
 # Words after which a space and a name are normal code.
 _KEYWORDS: dict[str, frozenset[str]] = {
     "python": frozenset(
@@ -234,6 +237,13 @@ def trim_start(text: str, view: View) -> str:
             first_start = text.rfind("\n", 0, len(text) - len(stripped)) + 1
             text = _dedent_first(text[first_start:], indent_width(line_prefix))
         elif (
+            line_prefix
+            and text.startswith(line_prefix)
+            and text[len(line_prefix) : len(line_prefix) + 1].strip()
+        ):
+            # The model re-sent the indentation the cursor's line already has.
+            text = text[len(line_prefix) :]
+        elif (
             _single_stray_space(text)
             and view.at_cursor.in_code
             and not text.startswith(" *")
@@ -249,11 +259,20 @@ def trim_start(text: str, view: View) -> str:
             text = text[1:]
         return text
     newline = text.find("\n")
+    if newline == 0 and view.at_end and _EXPECTS_VALUE.search(line_prefix):
+        # At the end of the file Codestral starts a value on a new line: it belongs on this one.
+        stripped = text.lstrip(" \t\n")
+        nxt = text[: len(text) - len(stripped)].rsplit("\n", 1)[-1] + stripped.split("\n", 1)[0]
+        if stripped and indent_width(nxt) <= indent_width(line_prefix):
+            return stripped if line_prefix[-1].isspace() else " " + stripped
     if newline > 0 and is_blank(text[:newline]):
         # Spaces before the first newline would be trailing whitespace on the cursor's line.
         return text[newline:]
-    if not _single_stray_space(text) or not view.at_cursor.in_code:
+    if not _single_stray_space(text):
         return text
+    if not view.at_cursor.in_code:
+        # In a comment or a string only a space inside a word the file uses is noise.
+        return text[1:] if _split_word(line_prefix, text, view) else text
     last = line_prefix[-1]
     if text[1] in ",;)]" and last not in " \t([" and not _SPACE_BEFORE_PUNCT.search(view.prefix):
         # No space before a comma, a semicolon or a closer, unless the file writes them so.
@@ -313,4 +332,4 @@ def trim_end(text: str, view: View) -> str:
     if view.mid_line:
         # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
         return text
-    return _TRAILING_BLANK_LINES.sub("", text)
+    return TRAILING_BLANK_LINES.sub("", text)

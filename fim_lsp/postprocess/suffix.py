@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 
-from ._view import View, indent_width, is_blank
+from . import blocks
+from ._syntax import CLOSING
+from ._view import TRAILING_BLANK_LINES, View, indent_width, is_blank
 
 # Lines shorter than this (`}`, `pass`, `break;`) repeat by coincidence: they need a second line.
 _STRONG_CHARS = 10
 _MAX_COMPARE = 200
-_TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
 _NUMBER = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+_TERMINAL = re.compile(r"\s*(return|throw|raise)\b")
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -35,12 +38,24 @@ def same_line(a: str, b: str) -> bool:
         return True
     if indent_width(a) != indent_width(b):
         return False
+    if _terminal(a) and _terminal(a) == _terminal(b):
+        # Two lines that end the block the same way (`return this.value;`, `return value;`).
+        return True
+    if _SPACES.sub("", a) == _SPACES.sub("", b):
+        # Re-typed with other spacing (`a/b` for `a / b`).
+        return True
     a, b = a.strip(), b.strip()
     if min(len(a), len(b)) < _STRONG_CHARS or max(len(a), len(b)) > _MAX_COMPARE:
         return False
     limit = max(1, min(len(a), len(b)) // 10)
     # Rows of a table (codes, indices, versions) differ in their numbers only: not an echo.
     return edit_distance(a, b, limit) <= limit and _NUMBER.findall(a) == _NUMBER.findall(b)
+
+
+def _terminal(line: str) -> str | None:
+    """The keyword a line leaves its block with (`return`, `throw`, `raise`), if any."""
+    found = _TERMINAL.match(line)
+    return found.group(1) if found else None
 
 
 def _strong(line: str) -> bool:
@@ -65,7 +80,7 @@ def cut(lines: list[str], view: View) -> int | None:
         line = view.line_prefix + lines[0] if i == 0 else lines[i]
         if is_blank(line) or not same_line(line, first):
             continue
-        if _strong(first):
+        if _strong(first) or _terminal(first):
             return i
         later = next((j for j in range(i + 1, len(lines)) if not is_blank(lines[j])), None)
         if later is not None and (second is None or same_line(lines[later], second)):
@@ -79,10 +94,14 @@ def drop_echoed_last_line(text: str, view: View) -> str:
     if found is None or view.mid_line:
         return text
     lines = text.split("\n")
+    if len(lines) == 1 and is_blank(view.line_prefix):
+        # A lone line on an empty line: it is an echo when it is the next line, indentation too.
+        lines = [view.line_prefix + text, ""]
+        lines.reverse()
     if len(lines) < 2 or lines[-1].rstrip() != found[1].rstrip() or is_blank(lines[-1]):
         return text
-    if lines[-1].lstrip()[0] in ")]}":
-        # Closing lines are judged by their brackets (closing.py), not by their text.
+    if lines[-1].lstrip()[0] in CLOSING or blocks.ends_block(lines[-1], view):
+        # Block ends are judged by their brackets or openers (closing.py), not by their text.
         return text
-    kept = _TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))
-    return kept if kept.strip() else text
+    kept = TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))
+    return kept

@@ -31,3 +31,25 @@ def test_quality_targets_hold_over_stdio(tmp_path: Path) -> None:
     assert len(data["holes"]) >= 300
     failed = [name for name, ok in data["targets"].items() if not ok]
     assert not failed, (failed, result.stdout[-3000:])
+
+
+def test_golden_cases_are_exact_over_stdio(tmp_path: Path) -> None:
+    # The real server, a mock model streaming each case's text: what an editor would get.
+    report = tmp_path / "golden.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "eval_golden.py"),
+            "--server",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads(report.read_text())
+    assert len(rows) >= 300
+    failed = [r["case"] for r in rows if r["outcome"] != "exact"]
+    assert not failed, (failed, result.stdout[-3000:])

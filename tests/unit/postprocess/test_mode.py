@@ -49,3 +49,25 @@ def test_rows_after_a_finished_trailing_comment_go_on_below_it() -> None:
     # Not a trailing comment's end: the comment text itself is completed.
     got = postprocess(" B\n    0x42: 0x42,", at(doc))
     assert got is not None and got.text == " B"
+
+
+def test_never_keeps_one_line() -> None:
+    from fim_lsp.context import FimContext
+
+    ctx = FimContext("def f():\n    ", "\n", "python", multiline="never")
+    assert postprocess("a = 1\n    return a", ctx) == postprocess("a = 1", ctx)
+    # At the end of a `def` line the one line is the body's first, on its own line.
+    ctx = FimContext("def f():", "\n", "python", multiline="never")
+    got = postprocess("\n    a = 1\n    return a", ctx)
+    assert got is not None and got.text == "\n    a = 1"
+
+
+def test_always_lets_a_comment_go_on_with_code() -> None:
+    from fim_lsp.context import FimContext
+
+    doc = ("def f(rows):\n    # sort by name, then ", "\n    return rows\n")
+    raw = "by age\n    rows.sort()"
+    auto = postprocess(raw, FimContext(*doc, "python"))
+    always = postprocess(raw, FimContext(*doc, "python", multiline="always"))
+    assert auto is not None and auto.text == "by age"
+    assert always is not None and always.text == raw

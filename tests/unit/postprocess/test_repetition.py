@@ -29,3 +29,32 @@ def test_runaway_body_line_in_pipeline() -> None:
     raw = "return a\n" + "    return a\n" * 5 + "    ret"
     got = postprocess(raw, at(doc))
     assert got is not None and got.text == "return a"
+
+
+def test_near_copies_with_changing_names_keep_the_first() -> None:
+    block = ["def test_{n}():", "    assert add({n}, {n}) == {m}", "", ""]
+    lines = [ln.format(n=n, m=2 * n) for n in range(2, 6) for ln in block]
+    assert repetition.near_cut(lines, final=False) == 4
+
+
+def test_a_copy_cut_short_counts_only_at_the_end() -> None:
+    block = ["func Test{n}(t *testing.T) {{", "\tcheck({n})", "}}", ""]
+    lines = [ln.format(n=n) for n in range(2, 5) for ln in block] + ["func Test5(t *testing.T) {"]
+    assert repetition.near_cut(lines, final=True) == 4
+    assert repetition.near_cut(lines, final=False) is None
+
+
+def test_lines_counting_up_need_a_long_run() -> None:
+    ports = [f'  - "{3000 + n}:{3000 + n}"' for n in range(1, 7)]
+    assert repetition.near_cut(ports, final=False) == 1
+    assert repetition.near_cut(ports[:4], final=False) is None
+    # Same shape, different names: a table, not a loop.
+    fields = [f"    self.{c} = {c}" for c in "abcdefg"]
+    assert repetition.near_cut(fields, final=True) is None
+
+
+def test_phrase_looping_within_a_line() -> None:
+    assert repetition.in_line("    total = total = total = total = tot") == 12
+    assert repetition.in_line("    a = b = c = 0") is None
+    assert repetition.in_line("    return (None, None, None, None)") is None
+    assert postprocess("x = x = x = x = x = x", at("def f():\n    x = █\n")) is None

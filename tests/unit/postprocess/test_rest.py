@@ -73,3 +73,28 @@ def test_trailing_newline_after_the_closers_does_not_push_them_down() -> None:
     ctx = FimContext("print(", ")\nnext_line = 1\n")
     assert postprocess('"hello")\n', ctx) == Suggestion('"hello")', 1)
     assert postprocess("1, 2)\n", FimContext("x = add(", ")\n")) == Suggestion("1, 2)", 1)
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "language", "line"),
+    [
+        # The model closes the auto-inserted closers in the middle of its text.
+        ("    i = p.rfind(█)\n", "sep) + 1", "python", "    i = p.rfind(sep) + 1"),
+        ('  console.log("█");\n', 'total: ", n);', "javascript", '  console.log("total: ", n);'),
+        ("  return MAX(MIN(█));\n", "v, hi), lo", "c", "  return MAX(MIN(v, hi), lo);"),
+        ("  x = f(█);\n", "a);\n", "javascript", "  x = f(a);"),
+        ("std::vector<█> xs;\n", "int>", "cpp", "std::vector<int> xs;"),
+        # Mid-line: the model re-types the rest whole, in part, or with its closers.
+        ('  plot(x, █, "r-", label="fit")\n', 'y, "r-")', "python", '  plot(x, y, "r-", label="fit")'),
+        ("  let n = s.rfind(█).map(f);\n", "'/')", "rust", "  let n = s.rfind('/').map(f);"),
+        ("m.map(|w| █).collect::<Vec<_>>()\n", "w.len()).collect()", "rust",
+         "m.map(|w| w.len()).collect::<Vec<_>>()"),
+    ],
+)  # fmt: skip
+def test_closers_mid_text_and_retyped_rest(doc: str, raw: str, language: str, line: str) -> None:
+    ctx = at(doc, language)
+    got = postprocess(raw, ctx)
+    assert got is not None
+    cursor = len(ctx.prompt)
+    after = ctx.prompt + got.text + ctx.suffix[got.replace :]
+    assert after.split("\n")[0] == line, cursor

@@ -83,3 +83,32 @@ def test_postprocess_keeps_crlf_and_tabs() -> None:
     doc = "int f(void)\r\n{\r\n\tint x;\r\n\tint y;\r\n\tint z;\r\n\tif (x) {█\r\n\t}\r\n}\r\n"
     got = postprocess("\n\t\treturn 1;\n\t}", at(doc, "c"))
     assert got == Suggestion("\r\n\t\treturn 1;", 0)
+
+
+def test_codestral_quirks() -> None:
+    from pp_cursor import at
+
+    from fim_lsp.postprocess import postprocess
+
+    # A leading newline at the end of the file where a value must follow.
+    got = postprocess("\nos.getcwd()", at("import os\npath = █"))
+    assert got is not None and got.text == "os.getcwd()"
+    # ...but not after a line that opens a block.
+    got = postprocess("\n    return 1", at("def f():█"))
+    assert got is not None and got.text == "\n    return 1"
+    # The indentation re-sent on an indented empty line.
+    got = postprocess("    return 1", at("def f():\n    █\n"))
+    assert got is not None and got.text == "return 1"
+
+
+def test_stray_space_inside_a_word_of_a_comment() -> None:
+    from pp_cursor import at
+
+    from fim_lsp.postprocess import postprocess
+
+    doc = "module = load()\n# put the mod█\n"
+    got = postprocess(" ule in the cache", at(doc))
+    assert got is not None and got.text == "ule in the cache"
+    # A new word in prose keeps its space.
+    got = postprocess(" in the cache", at("x = 1\n# put it█\n"))
+    assert got is not None and got.text == " in the cache"

@@ -1,0 +1,87 @@
+"""Markdown code fences: chat-tuned models wrap their answer in ```lang ... ```, often with a sentence around it."""
+
+from __future__ import annotations
+
+import re
+
+from ._view import View, is_blank
+
+_FENCE = re.compile(r"[ \t]*```[\w+#.-]*[ \t]*\Z")
+# A sentence introducing the answer: "Here is the function:", "Sure! Here's how:".
+_PROSE = re.compile(r"[A-Z][^`;{}=<>]*\s[^`;{}=<>]*[:.!]\Z")
+# Lines of prose a model may write before its fence.
+_MAX_PROSE_LINES = 3
+# Documents where a fence is content, not chat noise.
+_FENCED_LANGUAGES = frozenset({"markdown", "mdx", "plaintext", "restructuredtext"})
+_MARKDOWN_FENCES = frozenset({"```markdown", "```md"})
+
+
+def _applies(view: View, text: str = "") -> bool:
+    if view.language in _FENCED_LANGUAGES:
+        # There a fence is content, unless it wraps the whole answer as markdown (outside a fence).
+        first = text.lstrip()[:14].split("\n", 1)[0].strip()
+        outside = view.prefix.count("\n```") % 2 == 0 and not view.prefix.startswith("```")
+        return first in _MARKDOWN_FENCES and outside
+    return view.at_cursor.in_code
+
+
+def _opening(lines: list[str]) -> int | None:
+    """Index of the opening fence line, if the text starts with one (after a little prose)."""
+    for i, line in enumerate(lines[: _MAX_PROSE_LINES + 1]):
+        if _FENCE.match(line):
+            return i
+        if not is_blank(line) and not _PROSE.match(line.strip()):
+            return None
+    return None
+
+
+def strip(text: str, view: View) -> str:
+    """The code inside a fenced answer: prose, fence lines and what follows the closing fence removed."""
+    if "```" not in text or not _applies(view, text):
+        return text
+    lines = text.split("\n")
+    start = _opening(lines)
+    if start is None:
+        return text
+    body = lines[start + 1 :]
+    for i, line in enumerate(body):
+        if _FENCE.match(line) and line.strip() == "```":
+            body = body[:i]
+            break
+    indent = view.line_prefix
+    above = view.prefix[: len(view.prefix) - len(indent)].rstrip().rsplit("\n", 1)[-1]
+    if len(body) > 1 and is_blank(indent) and body[0].strip() and body[0].strip() == above.strip():
+        # Chat answers re-type the line the cursor follows (a signature): it is there already.
+        body = body[1:]
+    first = body[0] if body else ""
+    if indent and is_blank(indent) and first.startswith(indent):
+        # Chat answers are whole lines: the first one repeats the indentation the cursor has.
+        body[0] = first[len(indent) :]
+    return "\n".join(body)
+
+
+def pending(text: str, view: View) -> bool:
+    """True while the streamed text may still turn out to be prose before a fence."""
+    if not _applies(view):
+        return False
+    lines = text.split("\n")[:-1]
+    if "```" in text:
+        # An opening fence seen: wait for its closing fence, or the text is the fenced code.
+        return False
+    return (
+        len(lines) <= _MAX_PROSE_LINES
+        and any(not is_blank(ln) for ln in lines)
+        and all(is_blank(ln) or _PROSE.match(ln.strip()) for ln in lines)
+    )
+
+
+def closed(text: str, view: View) -> bool:
+    """True once a fenced answer's closing fence has arrived: nothing after it is kept."""
+    if "```" not in text or not _applies(view, text):
+        return False
+    lines = text.split("\n")
+    start = _opening(lines)
+    if start is None:
+        return False
+    # Only complete lines count: "```" may still grow into "```python".
+    return any(ln.strip() == "```" for ln in lines[start + 1 : -1])

@@ -1,0 +1,23 @@
+"""A last line the token limit cut short (`buffer_.str(std::str`): it would leave a bracket or string open."""
+
+from __future__ import annotations
+
+from ._view import View, is_blank
+
+# A line ending like this goes on by design on the next one.
+_CONTINUES = ("(", "[", "{", ",", "\\", "=>", "->", "&&", "||", "+", "=")
+
+
+def drop_last(lines: list[str], view: View) -> list[str]:
+    """The lines without a final one that opens a bracket or string it does not close."""
+    if len(lines) < 2 or is_blank(lines[-1]) or lines[-1].rstrip().endswith(_CONTINUES):
+        return lines
+    scanner = view.scan_from_line_start("\n".join(lines[:-1]))
+    if not scanner.in_code:
+        return lines
+    scanner.newline()
+    before = scanner.depth
+    scanner.feed(lines[-1])
+    if scanner.depth > before or scanner.string in ('"', "'", "`"):
+        return lines[:-1]
+    return lines

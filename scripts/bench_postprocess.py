@@ -1,0 +1,108 @@
+"""Post-processing cost per suggestion, over every golden case (tests/golden).
+
+Times `postprocess` on the whole model text and `stream_done` over the text in small chunks
+(as the server calls it on each delta), each with the context's view built ahead (the server
+calls `prepare` when the stream opens) and cold (the view built inside the timed call).
+
+    python scripts/bench_postprocess.py [--repeat 20] [--chunk 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from eval_golden import context_of, load_cases
+
+from fim_lsp.context import FimContext
+from fim_lsp.postprocess import postprocess, prepare, stream_done
+from fim_lsp.postprocess._view import view_of
+
+
+def percentiles(samples: list[float]) -> str:
+    """p50 / p90 / p99 of samples in seconds, as milliseconds."""
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return (
+        f"p50 {cuts[49] * 1000:.3f} ms  p90 {cuts[89] * 1000:.3f} ms  p99 {cuts[98] * 1000:.3f} ms"
+    )
+
+
+def timed(call: Callable[[], object]) -> float:
+    """Seconds one call takes."""
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def fresh(ctx: FimContext) -> FimContext:
+    """An equal context the view cache has not seen (a new request)."""
+    return FimContext(
+        ctx.prompt + "",
+        ctx.suffix,
+        ctx.language_id,
+        f"{ctx.path}#{time.perf_counter_ns()}",
+        ctx.prefix_cut,
+        ctx.suffix_cut,
+        ctx.multiline,
+    )
+
+
+_ROWS = {
+    "warm": "postprocess (view prepared, as the server)",
+    "cold": "postprocess (view built inside the call)",
+    "view": "view of the context (prepare)",
+    "delta": "stream_done per delta",
+    "stream": "one stream: every stream_done + postprocess",
+}
+
+
+def main() -> int:
+    """Time every case `--repeat` times and print the percentiles per call."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--chunk", type=int, default=4, help="characters per streamed delta")
+    args = parser.parse_args()
+    cases = load_cases()
+    calls: dict[str, list[float]] = {name: [] for name in _ROWS}
+    best: dict[str, list[float]] = {name: [] for name in _ROWS}
+    for case in cases:
+        ctx = context_of(case)
+        per_case: dict[str, list[float]] = {name: [] for name in _ROWS}
+        for _ in range(args.repeat):
+            # Each repetition is a new request: no cache has seen its context.
+            new = fresh(ctx)
+            per_case["view"].append(timed(partial(view_of, new)))
+            per_case["cold"].append(timed(partial(postprocess, case.model, fresh(ctx))))
+            new = fresh(ctx)
+            prepare(new)
+            per_case["warm"].append(timed(partial(postprocess, case.model, new)))
+            new = fresh(ctx)
+            prepare(new)
+            deltas = [
+                timed(partial(stream_done, case.model[: k + args.chunk], new))
+                for k in range(0, len(case.model), args.chunk)
+            ]
+            per_case["delta"].extend(deltas)
+            per_case["stream"].append(sum(deltas) + per_case["warm"][-1])
+        for name, samples in per_case.items():
+            calls[name].extend(samples)
+            best[name].append(min(samples))
+    print(f"{len(cases)} golden cases x {args.repeat}, deltas of {args.chunk} characters")
+    print("per call (every sample; includes noise from other processes on the machine):")
+    for name, label in _ROWS.items():
+        print(f"  {label:<44} {percentiles(calls[name])}")
+    print("per case (the best of its repetitions):")
+    for name, label in _ROWS.items():
+        print(f"  {label:<44} {percentiles(best[name])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

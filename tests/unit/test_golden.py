@@ -1,0 +1,66 @@
+"""The golden corpus (tests/golden): every case must come out exact, whole and streamed."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+
+from eval_golden import CHUNKS, Case, CaseError, load_cases, parse_case, run, run_streamed
+
+CASES = load_cases()
+
+
+def test_the_corpus_is_there() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_is_exact(case: Case) -> None:
+    got = run(case)
+    assert got == case.expected, case.why
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_streaming_stops_without_changing_the_answer(case: Case) -> None:
+    whole = run(case)
+    for size in CHUNKS:
+        assert run_streamed(case, size) == whole, size
+
+
+def test_sections_lose_only_the_newline_before_the_next_marker() -> None:
+    text = (
+        "# why: w\n# class: clean\n# multiline: never\n"
+        "--- document\nx = █\n\n--- model\n1\n\n--- expected\nx = 1\n\n"
+    )
+    case = parse_case(text, "t.case", "python")
+    assert case.document == "x = \n"
+    assert case.cursor == 4
+    assert case.model == "1\n"
+    assert case.expected == "x = 1\n"
+    assert case.multiline == "never"
+
+
+def test_nothing_and_empty_sections() -> None:
+    text = "# why: w\n# class: nothing\n--- document\n█\n--- model\n--- expected\n<nothing>"
+    case = parse_case(text, "t.case", "python")
+    assert (case.document, case.model, case.expected, case.multiline) == ("", "", None, "auto")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# class: clean\n--- document\n█\n--- model\nx\n--- expected\nx",  # no why
+        "# why: w\n# class: odd\n--- document\n█\n--- model\nx\n--- expected\nx",
+        "# why: w\n# class: clean\n--- document\nx\n--- model\nx\n--- expected\nx",  # no cursor
+        "# why: w\n# class: clean\n--- document\n█\n--- expected\nx",  # no model
+        "# why: w\n# class: clean\n# multiline: sometimes\n--- document\n█\n--- model\n"
+        "--- expected\nx",
+    ],
+)
+def test_malformed_cases_are_refused(text: str) -> None:
+    with pytest.raises(CaseError):
+        parse_case(text, "bad.case", "python")

@@ -148,35 +148,33 @@ class Excluder:
         self._clock = clock
         self._ignore: dict[str, _IgnoreFile] = {}
         self._specs: dict[tuple[str, ...], pathspec.GitIgnoreSpec] = {}
+        # (uri, roots, exclude) -> (the root holding the file, its .fimignore mtime, the answer)
         self._cache: dict[
-            tuple[str, tuple[str, ...], tuple[str, ...]], tuple[float | None, Exclusion | None]
+            tuple[str, tuple[str, ...], tuple[str, ...]],
+            tuple[str | None, float | None, Exclusion | None],
         ] = {}
 
     def check(
         self, uri: str, roots: Sequence[str] = (), exclude: Sequence[str] = ()
     ) -> Exclusion | None:
         """Why `uri` is excluded, or None when suggestions and context may read it."""
-        roots_key = tuple(roots)
-        exclude_key = tuple(exclude)
-        path = uri_path(uri)
-        rel, root = _relative(path, roots_key)
-        ignore = self._ignore_file(root) if root is not None else None
-        mtime = ignore.mtime if ignore is not None else None
-        key = (uri, roots_key, exclude_key)
+        key = (uri, tuple(roots), tuple(exclude))
         cached = self._cache.get(key)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
+        if cached is not None:
+            root, mtime, result = cached
+            if root is None or self._ignore_file(root).mtime == mtime:
+                return result
+        rel, root = _relative(uri_path(uri), key[1])
+        ignore = self._ignore_file(root) if root is not None else None
         exclude_spec = None
-        if exclude_key:
-            exclude_spec = self._specs.get(exclude_key)
+        if key[2]:
+            exclude_spec = self._specs.get(key[2])
             if exclude_spec is None:
-                exclude_spec = self._specs[exclude_key] = pathspec.GitIgnoreSpec.from_lines(
-                    exclude_key
-                )
+                exclude_spec = self._specs[key[2]] = pathspec.GitIgnoreSpec.from_lines(key[2])
         result = _decide(rel, exclude_spec, ignore.spec if ignore is not None else None)
         if len(self._cache) >= _CACHE_SIZE:
             self._cache.clear()
-        self._cache[key] = (mtime, result)
+        self._cache[key] = (root, ignore.mtime if ignore is not None else None, result)
         return result
 
     def forget(self, uri: str) -> None:

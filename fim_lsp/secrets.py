@@ -202,7 +202,7 @@ def _assigned_value(value: str) -> bool:
     """A value given to a password/secret/token name that looks like a real one, not a word or a template."""
     if len(value) < 6 or len(value) > 256 or any(c.isspace() for c in value):
         return False
-    if len(set(value)) < 4 or _NOT_A_VALUE.search(value):
+    if len(set(value)) < 4 or _NOT_A_VALUE.search(value) or _PATHISH.search(value):
         return False
     lower, upper, digits, other = _classes(value)
     if digits == len(value) or lower + upper == 0:
@@ -219,7 +219,10 @@ def _bare_value(value: str) -> bool:
 
 
 _HEX = re.compile(r"[0-9a-fA-F\-]+")
-_LOWER_RUN = re.compile(r"[a-z]{7}")
+# Words of an identifier: Capitalised or lower-case runs, upper-case runs, digit runs.
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+# Paths, URLs and selectors given to a secret-sounding name are not secrets.
+_PATHISH = re.compile(r"^(?:/|\./|~/|[A-Za-z]:[\\/])|://|^\[.*\]$|^\(.*\)$")
 
 
 def _random_literal(value: str) -> bool:
@@ -228,13 +231,17 @@ def _random_literal(value: str) -> bool:
         # Hashes, UUIDs and hex ids are everywhere in code; a hex key is caught by its name instead.
         return False
     lower, upper, digits, _other = _classes(value)
-    if lower < 3 or upper < 3 or digits < 3:
+    if lower < 3 or upper < 3 or digits < 2:
         return False
-    # Identifiers joined from words (camelCase, snake_case) have long runs of lower-case letters.
-    if _LOWER_RUN.search(value):
+    if value.startswith("eyJ"):
+        return False  # base64 of a JSON object (a token has dots, and its own rule)
+    separators = value.count("_") + value.count("-")
+    if separators >= 3 and separators * 10 >= len(value):
+        return False  # snake_case / kebab-case names, message ids
+    # Identifiers are made of words a few letters long; in random text case flips every 1-2 characters.
+    words = _WORD.findall(value)
+    if sum(map(len, words)) / max(1, len(words)) >= 3.0:
         return False
-    if value.startswith(("sha1-", "sha256-", "sha384-", "sha512-")):
-        return False  # subresource / package integrity hashes
     return _entropy(value) >= min(4.2, 0.85 * math.log2(len(value)))
 
 
@@ -262,7 +269,8 @@ _TOKEN_RULES: tuple[_Rule, ...] = (
     _rule("github-token", r"gh(?:[pousr]_[A-Za-z0-9]{36,251}|ithub_pat_[A-Za-z0-9_]{22,})"),
     _rule("gitlab-token", r"glpat-[A-Za-z0-9_\-]{20,}"),
     _rule("slack-token", r"xox[abposre]-[A-Za-z0-9\-]{10,}", lambda v: _key_like(v[5:])),
-    _rule("stripe-key", r"[sr]k_(?:live|test)_[A-Za-z0-9]{10,}"),
+    _rule("stripe-key", r"sk_(?:live|test)_[A-Za-z0-9]{10,}"),
+    _rule("stripe-key", r"rk_(?:live|test)_[A-Za-z0-9]{10,}"),
     _rule("api-key", r"sk-[A-Za-z0-9_\-]{20,}", _sk_key, "A-Za-z0-9_\\-"),
     _rule("google-api-key", r"AIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])"),
     _rule(
@@ -270,13 +278,6 @@ _TOKEN_RULES: tuple[_Rule, ...] = (
         r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*",
         None,
         "A-Za-z0-9_\\-",
-    ),
-    # A whole line of base64 (a PEM body seen without its BEGIN line, a key pasted alone).
-    _rule(
-        "base64-block",
-        r"\n[ \t]*([A-Za-z0-9+/]{60,76}={0,2})[ \t]*(?=\r?\n|\Z)",
-        lambda v: _entropy(v) >= 5.0,
-        "",
     ),
     # A quoted literal (its closing quote may lie beyond the end of a window).
     _rule("random-literal", r"[\"'`]([A-Za-z0-9+/=_\-]{24,512})(?=[\"'`]|\Z)", _random_literal, ""),
@@ -356,14 +357,11 @@ def _assigned_spans(text: str) -> list[Found]:
     return found
 
 
-_BASE64_FIRST_LINE = re.compile(_TOKEN_RULES[-2].regex.pattern[2:])
+_HASH_NEAR = re.compile(r"(?i)sha-?(?:1|224|256|384|512)|md5|hash|digest|integrity|checksum")
 
 
 def _token_spans(text: str) -> list[Found]:
     found: list[Found] = []
-    first = _BASE64_FIRST_LINE.match(text)
-    if first is not None and _entropy(first.group(1)) >= 5.0:
-        found.append(Found("base64-block", first.start(1), first.end(1)))
     for rule in _TOKEN_RULES:
         boundary = re.compile(f"[{rule.before}]") if rule.before else None
         for m in rule.regex.finditer(text):
@@ -374,6 +372,8 @@ def _token_spans(text: str) -> list[Found]:
             value = m.group(group)
             if value == PLACEHOLDER or (rule.valid is not None and not rule.valid(value)):
                 continue
+            if rule.kind == "random-literal" and _HASH_NEAR.search(text, max(0, start - 20), start):
+                continue  # a digest, a pin, an integrity hash: public by nature
             found.append(Found(rule.kind, start, end))
     return found
 

@@ -132,6 +132,13 @@ def check_path(
     return _decide(rel, _spec(exclude), _spec(ignore_lines))
 
 
+def workspace_roots(root_uri: str | None, folders: Sequence[str] = ()) -> tuple[str, ...]:
+    """The workspace folders of an `initialize` (its `workspaceFolders` URIs, else its `rootUri`)."""
+    if folders:
+        return tuple(folders)
+    return (root_uri,) if root_uri else ()
+
+
 @dataclass
 class _IgnoreFile:
     """A workspace's .fimignore as last read: its mtime, its spec, when it was last looked at."""

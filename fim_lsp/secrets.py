@@ -90,13 +90,17 @@ class _Known:
     def add(self, value: str) -> None:
         if len(value) < 4 or value in self.values:
             return
-        self.values.add(value)
         forms = encoded_forms(value)
         # Source code holds a key raw or escaped; messages may hold any encoding.
         code = {value, value.replace("\\", "\\\\").replace('"', '\\"').replace("'", "\\'")}
         code.add(json.dumps(value)[1:-1])
-        _index(self.code_blocks, code)
-        _index(self.all_blocks, forms)
+        # Copied, then swapped in whole: the stdin thread may be redacting a log line meanwhile.
+        code_blocks = {k: list(v) for k, v in self.code_blocks.items()}
+        all_blocks = {k: list(v) for k, v in self.all_blocks.items()}
+        _index(code_blocks, code)
+        _index(all_blocks, forms)
+        self.code_blocks, self.all_blocks = code_blocks, all_blocks
+        self.values = self.values | {value}
 
     def spans(self, text: str, *, every_form: bool) -> list[tuple[int, int]]:
         blocks = self.all_blocks if every_form else self.code_blocks

@@ -252,7 +252,7 @@ async def test_secrets_in_an_ordinary_file_are_masked_before_sending(
     assert 'DB = {"user": "app", "password": "REDACTED_SECRET"}' in sent
 
 
-@needs_wiring
+# Holds before the wiring too; after it, it checks that the setting turns masking off.
 async def test_redact_secrets_false_sends_the_file_as_it_is(
     start_logged: StartLogged, mock: MockCodestral
 ):

@@ -20,7 +20,7 @@ from . import __version__
 from .documents import UTF16, DocumentStore, encoding_name
 from .engine import Engine
 from .items import ACCEPT_COMMAND, completion_items, inline_items
-from .redaction import add_secret
+from .redaction import add_secret, redact
 from .settings import SECTION, parse_settings, unwrap
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ class FimProtocol(LanguageServerProtocol):
 
 
 class LspReporter:
-    """The engine's messages as LSP notifications: pop-ups once, log lines, a status."""
+    """The engine's messages as LSP notifications: pop-ups once, log lines, a status.
+
+    Every text is redacted on its way out: a model server's error body may repeat the key.
+    """
 
     def __init__(self, server: LanguageServer) -> None:
         self._server = server
@@ -103,19 +106,21 @@ class LspReporter:
         if key in self._shown:
             return
         self._shown.add(key)
+        message = redact(message)
         (log.error if error else log.warning)("%s", message)
         kind = types.MessageType.Error if error else types.MessageType.Warning
         self._server.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
     def log(self, message: str, *, error: bool) -> None:
         """A line in the client's log."""
+        message = redact(message)
         (log.error if error else log.info)("%s", message)
         kind = types.MessageType.Error if error else types.MessageType.Info
         self._server.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def status(self, state: str, message: str = "") -> None:
         """A `fimLsp/status` notification when the state changes (sent a moment later)."""
-        self._wanted = (state, message)
+        self._wanted = (state, redact(message) if message else message)
         if self._flush is not None:
             return
         try:

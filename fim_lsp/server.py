@@ -123,6 +123,16 @@ class FimProtocol(LanguageServerProtocol):
 
         super()._execute_handler(msg_id, handler, forget_then, args, kwargs)
 
+    def _run_generator(self, future: Any, *, gen: Any, result_future: Any) -> None:
+        # pygls resumes a generator with the result of the step it waited for: a cancelled step
+        # (shutdown, exit) raised CancelledError in a callback, a traceback, and the request
+        # waited forever. The whole handler is cancelled instead.
+        if future is not None and future.cancelled():
+            gen.close()
+            result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
+
     # -- every request gets one answer --------------------------------------------------------
 
     def structure_message(self, data: dict[str, Any]) -> Any:
@@ -171,7 +181,9 @@ class FimProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         """Answer what cannot be handled; after `shutdown`, refuse requests (except `exit`)."""
         if isinstance(message, dict):  # no "jsonrpc" at all
-            message = InvalidMessage("2.0", "", "not a JSON-RPC 2.0 message", INVALID_REQUEST)
+            message = check_envelope(message) or InvalidMessage(
+                "2.0", "", "not a JSON-RPC 2.0 message", INVALID_REQUEST
+            )
         if isinstance(message, InvalidMessage):
             self._reject(message)
             return
@@ -223,6 +235,9 @@ class FimProtocol(LanguageServerProtocol):
         super()._handle_request(msg_id, method_name, params)
 
     def _handle_notification(self, method_name: str, params: Any) -> None:
+        if method_name == types.CANCEL_REQUEST and not valid_id(getattr(params, "id", None)):
+            self.problems("bad cancel", logging.WARNING, "$/cancelRequest ignored: a bad id")
+            return
         if method_name != types.CANCEL_REQUEST and not self._known(method_name):
             # "$/" notifications are optional by the protocol's rules: ignore them silently.
             if not method_name.startswith("$/"):

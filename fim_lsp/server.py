@@ -66,6 +66,7 @@ class FimProtocol(LanguageServerProtocol):
     def __init__(self, server: FimLanguageServer, converter: Any) -> None:
         super().__init__(server, converter)
         self.problems = RateLimitedLog(log)
+        self.shutdown_requested = False
 
     # -- documents: plain functions ---------------------------------------------------------
     # pygls 2.1.1 files the future of a notification handled by a generator (or a coroutine) in
@@ -291,6 +292,8 @@ class FimProtocol(LanguageServerProtocol):
     @lsp_method(types.SHUTDOWN)
     def lsp_shutdown(self, *args: Any) -> Generator[Any, Any, None]:
         """End every request in flight; only `exit` is handled from now on."""
+        # A client may send `exit` right behind `shutdown`, before the answer: that is exit 0.
+        self.shutdown_requested = True
         if (user_handler := self.fm.features.get(types.SHUTDOWN)) is not None:
             yield user_handler, args, None
         current = self.msg_id
@@ -303,7 +306,7 @@ class FimProtocol(LanguageServerProtocol):
     @lsp_method(types.EXIT)
     def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]  # plain, as the above
         """End the process: exit code 0 after `shutdown`, 1 without (the protocol says so)."""
-        code = 0 if self._shutdown else 1
+        code = 0 if self.shutdown_requested else 1
         log.info("exit %s shutdown: exit code %d", "after" if code == 0 else "without", code)
         self._server.stop(code)
 

@@ -157,3 +157,14 @@ def test_stdout_closed_ends_the_server_quietly(mock: MockCodestral) -> None:
     log = server.stderr_text()
     assert "Traceback" not in log and "Exception ignored" not in log, log[-4000:]
     assert "stdout closed" in log
+
+
+def test_exit_sent_right_behind_shutdown_is_code_0(mock: MockCodestral) -> None:
+    """Some clients send `exit` without waiting for the answer to `shutdown`."""
+    mock.responder = lambda body: Reply(text="a + b", mode="hang")
+    with started(mock) as server:
+        requests_in_flight(server, mock, 5)
+        server.request("shutdown")
+        server.notify("exit")
+        assert server.wait(5) == 0
+    assert_quiet(server)

@@ -103,3 +103,23 @@ async def test_no_future_is_kept_per_handled_message(mock: MockCodestral) -> Non
         await asyncio.sleep(0.2)  # every handler (the request to the mock too) has finished
     assert baseline == 0 and len(table) == 0, f"{len(table)} futures kept after 1,000+ messages"
     await server.engine.aclose()
+
+
+def test_a_failing_notification_handler_is_logged_not_popped_up(caplog: Any) -> None:
+    from pygls.exceptions import FeatureNotificationError, JsonRpcInternalError
+
+    server = FimLanguageServer()
+    sink = Sink()
+    server.protocol.set_writer(sink)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        import sys
+
+        error = JsonRpcInternalError.of(sys.exc_info())
+    for _ in range(50):
+        server.report_server_error(error, FeatureNotificationError)
+    assert b"window/showMessage" not in sink.data
+    lines = [r for r in caplog.records if "boom" in r.getMessage()]
+    assert len(lines) == 1 and "Traceback" not in lines[0].getMessage()
+    assert "test_protocol_futures.py" in lines[0].getMessage()  # where it failed, once

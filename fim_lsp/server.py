@@ -396,8 +396,9 @@ class FimLanguageServer(LanguageServer):
         """End serving with exit code `code` (the first reason to stop decides the code)."""
         if self.exit_code is None:
             self.exit_code = code
-        if self._stopped is None:  # not served by fim_lsp.transport (TCP): end as pygls does
-            raise SystemExit(self.exit_code)
+        if self._stopped is None:  # served by pygls (TCP): closing its server ends serve_forever
+            self.shutdown()  # type: ignore[no-untyped-call]  # untyped in pygls
+            return
         if not self._stopped.done():
             self._stopped.set_result(self.exit_code)
 

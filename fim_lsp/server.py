@@ -205,7 +205,7 @@ class FimProtocol(LanguageServerProtocol):
             error = types.ResponseError(INVALID_PARAMS, invalid.reason)
             self._handle_response(invalid.response_to, None, error)
             return
-        what = invalid.method or "message"
+        what = invalid.method[:80] or "message"  # the client's string: bounded in keys and logs
         if invalid.id is None:
             self.problems(
                 f"bad notification {what}", logging.WARNING, "%s ignored: %s", what, invalid.reason
@@ -228,7 +228,10 @@ class FimProtocol(LanguageServerProtocol):
     def _handle_request(self, msg_id: Any, method_name: str, params: Any) -> None:
         if not self._known(method_name):
             self.problems(
-                "unknown request", logging.INFO, "unknown method %r: answered -32601", method_name
+                "unknown request",
+                logging.INFO,
+                "unknown method %.80r: answered -32601",
+                method_name,
             )
             error = types.ResponseError(METHOD_NOT_FOUND, f"unknown method {method_name!r}")
             self._send_response(msg_id, error=error)
@@ -243,14 +246,14 @@ class FimProtocol(LanguageServerProtocol):
             # "$/" notifications are optional by the protocol's rules: ignore them silently.
             if not method_name.startswith("$/"):
                 self.problems(
-                    "unknown notification", logging.INFO, "ignored notification %r", method_name
+                    "unknown notification", logging.INFO, "ignored notification %.80r", method_name
                 )
             return
         super()._handle_notification(method_name, params)
 
     def _handle_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
         if msg_id not in self._request_futures:
-            self.problems("stray response", logging.INFO, "a response to no request: %r", msg_id)
+            self.problems("stray response", logging.INFO, "a response to no request: %.80r", msg_id)
             return
         super()._handle_response(msg_id, result, error)
 
@@ -263,13 +266,15 @@ class FimProtocol(LanguageServerProtocol):
         self._request_futures.pop(msg_id, None)
         err = future.exception()
         if isinstance(err, JsonRpcException):
-            self.problems("request error", logging.WARNING, "request %r: %s", msg_id, err.message)
+            self.problems(
+                "request error", logging.WARNING, "request %.80r: %.200s", msg_id, err.message
+            )
             self._send_response(msg_id, error=err.to_response_error())
             return
         self.problems(
             f"request failed {type(err).__name__}",
             logging.ERROR,
-            "request %r failed: %r",
+            "request %.80r failed: %.200r",
             msg_id,
             err,
             exc_info=err,

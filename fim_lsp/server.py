@@ -417,6 +417,8 @@ class FimLanguageServer(LanguageServer):
         """Exit once process `pid` (the editor, from initialize's processId) is gone."""
         if pid is None or pid <= 0 or pid == os.getpid() or self._parent_watch is not None:
             return
+        if os.name == "nt":  # os.kill(pid, 0) is not a probe there: it sends CTRL_C_EVENT
+            return
         if not process_alive(pid):
             # An editor in another PID namespace (a container) is invisible, not gone.
             log.warning("processId %d is not a process this server can see; not watching it", pid)

@@ -198,6 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     log.info("fim-lsp %s starting (pid %d)", __version__, os.getpid())
     if args.tcp:
         server.start_tcp(args.host, args.port)
-    else:
-        start_stdio(server)
-    return 0
+        return server.exit_code or 0
+    # 0 after shutdown + exit (or when the editor is gone), 1 for exit without shutdown.
+    return start_stdio(server)

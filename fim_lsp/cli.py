@@ -140,6 +140,18 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
     return 0
 
 
+def print_stats() -> int:
+    """Print the local usage statistics (today, 7 days, all time) and where they are kept."""
+    from datetime import date
+
+    from .stats import FILE_NAME, read_days, report, state_dir
+
+    path = state_dir() / FILE_NAME
+    sys.stdout.write(report(read_days(path), date.today()) + "\n")
+    sys.stdout.write(f"(kept in {path}, never sent anywhere)\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fim-lsp` command."""
     parser = argparse.ArgumentParser(
@@ -161,11 +173,17 @@ def main(argv: list[str] | None = None) -> int:
     complete.add_argument(
         "--settings", help='settings as JSON, e.g. \'{"endpoint": "http://127.0.0.1:8080"}\''
     )
+    sub.add_parser(
+        "stats",
+        help="print acceptance rate, characters accepted, latency and model calls (kept locally)",
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, args.log_file)
 
     if args.command == "complete":
         return asyncio.run(complete_once(args.position, args.settings))
+    if args.command == "stats":
+        return print_stats()
 
     from .server import server
     from .transport import start_stdio

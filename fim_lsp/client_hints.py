@@ -31,7 +31,7 @@ def client_kind(name: str | None) -> str:
         return "emacs"
     if "helix" in low:
         return "helix"
-    if any(word in low for word in ("code", "visual studio", "cursor", "windsurf")):
+    if any(word in low for word in ("code", "vscod", "visual studio", "cursor", "windsurf")):
         return "vscode"
     return ""
 

@@ -189,12 +189,12 @@ class FimLanguageServer(LanguageServer):
                 del self._answered[next(iter(self._answered))]
         self.stats.maybe_flush()
 
-    def accepted_length(self, uri: object, line: object) -> int:
-        """The characters of the suggestion last answered at `uri`:`line` (0 if unknown)."""
+    def accepted_text(self, uri: object, line: object) -> str | None:
+        """The suggestion last answered at `uri`:`line`, or None."""
         completion = self._answered.get(uri) if isinstance(uri, str) else None
         if completion is None or completion.line != line:
-            return 0
-        return len(completion.text)
+            return None
+        return completion.text
 
     def flush_stats(self) -> None:
         """Write the counts now (shutdown, exit)."""
@@ -321,7 +321,8 @@ def accepted(ls: FimLanguageServer, *args: Any) -> None:
     """The user accepted a suggestion (acceptance statistics)."""
     ls.accepted += 1
     where = args[0] if args and isinstance(args[0], dict) else {}
-    ls.stats.accepted(ls.accepted_length(where.get("uri"), where.get("line")))
+    text = ls.accepted_text(where.get("uri"), where.get("line"))
+    ls.stats.accepted(len(text) if text is not None else 0, text)
     ls.stats.maybe_flush()
     log.info("suggestion accepted (%d so far): %s", ls.accepted, args)
 
@@ -353,7 +354,8 @@ def did_partially_accept_completion(ls: FimLanguageServer, params: Any) -> None:
     """The user accepted the first `acceptedLength` UTF-16 units of a suggestion (a word, a line)."""
     length = _field(params, "acceptedLength")
     units = length if isinstance(length, int) and length > 0 else 0
-    ls.stats.partially_accepted(len(utf16_prefix(_insert_text(_field(params, "item")), units)))
+    text = _insert_text(_field(params, "item"))
+    ls.stats.partially_accepted(text, len(utf16_prefix(text, units)))
     ls.stats.maybe_flush()
 
 

@@ -134,6 +134,8 @@ class Recorder:
         self._calls_seen = 0
         self._reports_shown = False
         self._failed = False
+        # Characters counted so far per partly accepted suggestion (by its text).
+        self._partial: dict[str, int] = {}
 
     def _day(self) -> Day:
         key = self._today().isoformat()
@@ -162,17 +164,35 @@ class Recorder:
         day.reports_shown = True
         day.shown += 1
 
-    def accepted(self, chars: int) -> None:
-        """The user accepted a whole suggestion of `chars` characters."""
-        day = self._day()
-        day.accepted += 1
-        day.chars_accepted += chars
+    def accepted(self, chars: int, text: str | None = None) -> None:
+        """The user accepted the whole suggestion `text` of `chars` characters.
 
-    def partially_accepted(self, chars: int) -> None:
-        """The user accepted the first `chars` characters of a suggestion (a word, a line)."""
+        One partly accepted before stays counted as partly accepted; only the rest of its
+        characters are added.
+        """
         day = self._day()
-        day.partial += 1
-        day.chars_accepted += chars
+        before = self._partial.pop(text, None) if text is not None else None
+        if before is None:
+            day.accepted += 1
+            day.chars_accepted += chars
+        else:
+            day.chars_accepted += max(0, chars - before)
+
+    def partially_accepted(self, text: str, chars: int) -> None:
+        """The user has accepted the first `chars` characters of suggestion `text` so far.
+
+        As in Copilot's protocol the length is the total so far: a second word accepted from
+        the same suggestion adds its characters, not another partial acceptance.
+        """
+        day = self._day()
+        before = self._partial.get(text)
+        if before is None:
+            day.partial += 1
+            before = 0
+            if len(self._partial) >= 64:
+                self._partial.clear()
+        day.chars_accepted += max(0, chars - before)
+        self._partial[text] = max(chars, before)
 
     def maybe_flush(self) -> None:
         """Flush when the last flush is `FLUSH_SECONDS` old (called on activity, costs a clock read)."""

@@ -71,7 +71,7 @@ def test_nothing_is_written_per_event_only_on_flush(tmp_path: Path) -> None:
         5,
     )
     # The next flush appends only what was counted since.
-    rec.partially_accepted(3)
+    rec.partially_accepted("abc", 3)
     rec.flush()
     rec.flush()  # nothing new: no line
     lines = path.read_text().splitlines()
@@ -190,6 +190,20 @@ def test_an_unwritable_state_folder_costs_nothing_but_a_warning(
     rec.accepted(1)
     rec.flush()
     assert [r.levelname for r in caplog.records] == ["WARNING"]
+
+
+def test_partial_lengths_are_totals_per_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    rec = recorder(path, Clock())
+    # A word, then another word of the same suggestion, then the rest with Tab.
+    rec.partially_accepted("return a + b", 6)
+    rec.partially_accepted("return a + b", 8)
+    rec.accepted(12, "return a + b")
+    # Another suggestion, accepted whole at once.
+    rec.accepted(5, "x = 1")
+    rec.flush()
+    day = read_days(path)["2026-12-01"]
+    assert (day.partial, day.accepted, day.chars_accepted) == (1, 1, 17)
 
 
 def test_percentile_is_nearest_rank() -> None:

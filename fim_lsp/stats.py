@@ -171,12 +171,13 @@ class Recorder:
         characters are added.
         """
         day = self._day()
-        before = self._partial.pop(text, None) if text is not None else None
-        if before is None:
+        origin = self._origin(text) if text is not None else None
+        if origin is None:
             day.accepted += 1
             day.chars_accepted += chars
         else:
-            day.chars_accepted += max(0, chars - before)
+            key, offset = origin
+            day.chars_accepted += max(0, offset + chars - self._partial.pop(key))
 
     def partially_accepted(self, text: str, chars: int) -> None:
         """The user has accepted the first `chars` characters of suggestion `text` so far.
@@ -185,14 +186,30 @@ class Recorder:
         the same suggestion adds its characters, not another partial acceptance.
         """
         day = self._day()
-        before = self._partial.get(text)
-        if before is None:
+        origin = self._origin(text)
+        if origin is None:
             day.partial += 1
-            before = 0
             if len(self._partial) >= 64:
                 self._partial.clear()
-        day.chars_accepted += max(0, chars - before)
-        self._partial[text] = max(chars, before)
+            key, total, before = text, chars, 0
+        else:
+            key, offset = origin
+            total, before = offset + chars, self._partial[key]
+        day.chars_accepted += max(0, total - before)
+        self._partial[key] = max(total, before)
+
+    def _origin(self, text: str) -> tuple[str, int] | None:
+        """The partly accepted suggestion `text` is, or is the rest of, and where that rest starts.
+
+        A client that asks again after a word accept gets the rest of the same suggestion as a
+        new item (typed through): still one suggestion for the statistics.
+        """
+        if text in self._partial:
+            return text, 0
+        for key in reversed(self._partial):
+            if text and len(key) > len(text) and key.endswith(text):
+                return key, len(key) - len(text)
+        return None
 
     def maybe_flush(self) -> None:
         """Flush when the last flush is `FLUSH_SECONDS` old (called on activity, costs a clock read)."""

@@ -135,8 +135,12 @@ candidate as a completion popup does."
     (pcase accept
       ('completion-at-point (completion-at-point))
       ('select (fim-test--select (funcall capf-function))))
+    ;; The status after an answer carries its latency and source (sent a moment later).
+    (ignore-errors
+      (fim-test--wait (lambda () (plist-get fim-lsp-status :latency)) 5 "the latency"))
     `((candidates . ,(vconcat candidates))
       (status . ,(plist-get fim-lsp-status :state))
+      (mode-line . ,(format-mode-line global-mode-string))
       (buffer . ,(buffer-substring-no-properties (point-min) (point-max)))
       (line . ,(buffer-substring-no-properties (line-beginning-position)
                                                (line-end-position)))

@@ -206,6 +206,18 @@ def test_partial_lengths_are_totals_per_suggestion(tmp_path: Path) -> None:
     assert (day.partial, day.accepted, day.chars_accepted) == (1, 1, 17)
 
 
+def test_the_rest_of_a_partly_accepted_suggestion_is_the_same_suggestion(tmp_path: Path) -> None:
+    # Neovim's ghost text asks again after a word accept and gets the rest as a new item.
+    path = tmp_path / "s.jsonl"
+    rec = recorder(path, Clock())
+    rec.partially_accepted("total = a + b", 5)  # "total"
+    rec.partially_accepted(" = a + b", 2)  # " =" of the rest, a new item
+    rec.accepted(len(" a + b"), " a + b")  # Tab on the rest of the rest
+    rec.flush()
+    day = read_days(path)["2026-12-01"]
+    assert (day.partial, day.accepted, day.chars_accepted) == (1, 0, len("total = a + b"))
+
+
 def test_percentile_is_nearest_rank() -> None:
     assert percentile([], 50) is None
     assert percentile([5.0], 90) == 5.0

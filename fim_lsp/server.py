@@ -345,7 +345,7 @@ def _insert_text(item: Any) -> str:
 @server.feature(DID_SHOW)
 def did_show_completion(ls: FimLanguageServer, params: Any) -> None:
     """The client showed a suggestion (Copilot's notification; acceptance statistics)."""
-    ls.stats.shown()
+    ls.stats.shown(_insert_text(_field(params, "item")))
     ls.stats.maybe_flush()
 
 

@@ -51,8 +51,8 @@ def utf16_prefix(text: str, units: int) -> str:
 class Day:
     """One day's counts and the latencies (ms) of its answered suggestions."""
 
-    suggested: int = 0  # answers that carried a suggestion
-    shown: int = 0  # didShowCompletion from the client
+    suggested: int = 0  # answers that carried a new suggestion (not typed through)
+    shown: int = 0  # suggestions the client reported shown (didShowCompletion)
     accepted: int = 0
     partial: int = 0
     chars_accepted: int = 0
@@ -136,6 +136,8 @@ class Recorder:
         self._failed = False
         # Characters counted so far per partly accepted suggestion (by its text).
         self._partial: dict[str, int] = {}
+        # What is left of the suggestion last shown: its rest, shown again, is no new suggestion.
+        self._showing: str | None = None
 
     def _day(self) -> Day:
         key = self._today().isoformat()
@@ -145,9 +147,13 @@ class Recorder:
         return day
 
     def suggested(self, source: str, latency_ms: float) -> None:
-        """An answer carried a suggestion, `latency_ms` after its request arrived."""
+        """An answer carried a suggestion, `latency_ms` after its request arrived.
+
+        One typed through is the rest of a suggestion already counted.
+        """
         day = self._day()
-        day.suggested += 1
+        if source != "typed":
+            day.suggested += 1
         day.sources[source] = day.sources.get(source, 0) + 1
         day.latency_ms.append(latency_ms)
 
@@ -157,12 +163,18 @@ class Recorder:
             self._day().model_calls += total - self._calls_seen
         self._calls_seen = total
 
-    def shown(self) -> None:
-        """The client showed a suggestion (textDocument/didShowCompletion)."""
+    def shown(self, text: str) -> None:
+        """The client showed suggestion `text` (textDocument/didShowCompletion).
+
+        Clients ask again on every key, so typing through a suggestion shows its rest again and
+        again: that is the same suggestion, counted once.
+        """
         self._reports_shown = True
         day = self._day()
         day.reports_shown = True
-        day.shown += 1
+        if self._showing is None or not self._showing.endswith(text):
+            day.shown += 1
+        self._showing = text
 
     def accepted(self, chars: int, text: str | None = None) -> None:
         """The user accepted the whole suggestion `text` of `chars` characters.
@@ -171,6 +183,7 @@ class Recorder:
         characters are added.
         """
         day = self._day()
+        self._showing = None
         origin = self._origin(text) if text is not None else None
         if origin is None:
             day.accepted += 1
@@ -197,6 +210,7 @@ class Recorder:
             total, before = offset + chars, self._partial[key]
         day.chars_accepted += max(0, total - before)
         self._partial[key] = max(total, before)
+        self._showing = key[total:]
 
     def _origin(self, text: str) -> tuple[str, int] | None:
         """The partly accepted suggestion `text` is, or is the rest of, and where that rest starts.

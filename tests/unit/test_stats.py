@@ -53,9 +53,9 @@ def test_nothing_is_written_per_event_only_on_flush(tmp_path: Path) -> None:
     path = tmp_path / "state" / "stats.jsonl"
     clock = Clock()
     rec = recorder(path, clock)
-    for _ in range(50):
+    for i in range(50):
         rec.suggested("model", 120.0)
-        rec.shown()
+        rec.shown(f"suggestion {i}")
         rec.maybe_flush()
     assert not path.exists()
     clock.now += stats.FLUSH_SECONDS
@@ -110,11 +110,12 @@ def test_days_are_kept_apart_and_summed_per_period(tmp_path: Path) -> None:
     rec.accepted(7)
     rec.flush()
     text = report(read_days(path), TODAY)
-    assert cells(text, "suggestions shown") == ["2", "3", "5"]
+    # The typed-through answer is the rest of a suggestion already counted.
+    assert cells(text, "suggestions shown") == ["2", "3", "4"]
     assert cells(text, "accepted") == ["1", "2", "3"]
-    assert cells(text, "dismissed") == ["1", "1", "2"]
+    assert cells(text, "dismissed") == ["1", "1", "1"]
     assert cells(text, "characters accepted") == ["7", "11", "21"]
-    assert cells(text, "acceptance rate") == ["50%", "(1/2)", "67%", "(2/3)", "60%", "(3/5)"]
+    assert cells(text, "acceptance rate") == ["50%", "(1/2)", "67%", "(2/3)", "75%", "(3/4)"]
     assert cells(text, "latency p50") == ["200", "ms", "200", "ms", "100", "ms"]
     assert cells(text, "latency p90") == ["300", "ms", "300", "ms", "300", "ms"]
     assert cells(text, "from model/cache/typed") == ["2/0/0", "2/1/0", "3/1/1"]
@@ -126,8 +127,8 @@ def test_shown_comes_from_the_client_when_it_reports_it(tmp_path: Path) -> None:
     # A client that reports what it showed: answers it never showed are not counted as seen.
     for _ in range(4):
         rec.suggested("model", 50.0)
-    rec.shown()
-    rec.shown()
+    rec.shown("abc")
+    rec.shown("xyz")
     rec.accepted(3)
     rec.flush()
     # Another session the same day from a client that does not (Emacs, Helix): answers count.
@@ -216,6 +217,25 @@ def test_the_rest_of_a_partly_accepted_suggestion_is_the_same_suggestion(tmp_pat
     rec.flush()
     day = read_days(path)["2026-12-01"]
     assert (day.partial, day.accepted, day.chars_accepted) == (1, 0, len("total = a + b"))
+
+
+def test_typing_through_a_shown_suggestion_is_one_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "s.jsonl"
+    rec = recorder(path, Clock())
+    rec.suggested("model", 100.0)
+    rec.shown("return a + b")
+    for rest in ("eturn a + b", "turn a + b", "urn a + b"):  # one key at a time
+        rec.suggested("typed", 1.0)
+        rec.shown(rest)
+    rec.accepted(len("urn a + b"), "urn a + b")
+    rec.suggested("cache", 1.0)
+    rec.shown("return a + b")  # the same place again, after the accept: shown again
+    rec.shown("x = 1")
+    rec.flush()
+    day = read_days(path)["2026-12-01"]
+    assert (day.shown, day.suggested, day.accepted) == (3, 2, 1)
+    assert day.sources == {"model": 1, "typed": 3, "cache": 1}
+    assert len(day.latency_ms) == 5
 
 
 def test_percentile_is_nearest_rank() -> None:

@@ -111,6 +111,34 @@ class FimExtension implements vscode.Disposable {
     }
   }
 
+  /**
+   * The server's `window/showMessage` pop-ups go to `showServerMessage` instead of
+   * vscode-languageclient's. The one about a missing key comes during `initialize`, before the
+   * client installs handlers registered with `onNotification`, so the connection's own
+   * registration of the default handler is redirected (vscode-languageclient is pinned).
+   */
+  private routeServerMessages(client: LanguageClient): void {
+    type Connection = { onNotification: (type: unknown, handler: unknown) => unknown };
+    const internals = client as unknown as { createConnection?: () => Promise<Connection> };
+    const create = internals.createConnection;
+    if (typeof create !== "function") {
+      client.onNotification(ShowMessageNotification.type, (params) => this.showServerMessage(params));
+      return;
+    }
+    internals.createConnection = async () => {
+      const connection = await create.call(client);
+      const register = connection.onNotification.bind(connection);
+      connection.onNotification = (type: unknown, handler: unknown) => {
+        const method = typeof type === "string" ? type : (type as { method?: string } | undefined)?.method;
+        if (method === ShowMessageNotification.method) {
+          return register(type, (params: ShowMessageParams) => this.showServerMessage(params));
+        }
+        return register(type, handler);
+      };
+      return connection;
+    };
+  }
+
   private closeKeyNotices(): void {
     for (const close of [...this.keyNotices]) {
       close();
@@ -217,8 +245,7 @@ class FimExtension implements vscode.Disposable {
         this.setState(status.state, status.message);
       }
     });
-    // Registered before start, so it replaces vscode-languageclient's own pop-ups.
-    client.onNotification(ShowMessageNotification.type, (params) => this.showServerMessage(params));
+    this.routeServerMessages(client);
     try {
       await client.start();
     } catch (error) {

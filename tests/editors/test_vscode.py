@@ -60,7 +60,11 @@ def require(*missing: str) -> None:
     names = [m for m in missing if m]
     if not names:
         return
-    message = "missing: " + ", ".join(names) + " (run: bash scripts/ci/setup-vscode.sh)"
+    message = (
+        "missing: "
+        + ", ".join(names)
+        + " (`bash .ci/run` installs them, or bash scripts/ci/setup-vscode.sh)"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -105,7 +109,17 @@ def _free_port() -> int:
 def _start_mock(text: str, log: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
     answers = json.dumps({RFIND_TYPED: RFIND_ANSWER})
     proc = subprocess.Popen(
-        [sys.executable, str(MOCK), "--text", text, "--answers", answers, "--log", str(log), *extra],
+        [
+            sys.executable,
+            str(MOCK),
+            "--text",
+            text,
+            "--answers",
+            answers,
+            "--log",
+            str(log),
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

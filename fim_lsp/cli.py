@@ -158,6 +158,18 @@ async def check_once(settings_json: str | None) -> int:
     return 0 if report.ok else 1
 
 
+def print_stats() -> int:
+    """Print the local usage statistics (today, 7 days, all time) and where they are kept."""
+    from datetime import date
+
+    from .stats import FILE_NAME, read_days, report, state_dir
+
+    path = state_dir() / FILE_NAME
+    sys.stdout.write(report(read_days(path), date.today()) + "\n")
+    sys.stdout.write(f"(kept in {path}, never sent anywhere)\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fim-lsp` command."""
     parser = argparse.ArgumentParser(
@@ -183,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
         "check", help="say whether suggestions can work with these settings, and why not"
     )
     check.add_argument("--settings", help="settings as JSON, as the editor would send them")
+    sub.add_parser(
+        "stats",
+        help="print acceptance rate, characters accepted, latency and model calls (kept locally)",
+    )
     args = parser.parse_args(argv)
     setup_logging(args.verbose, args.log_file)
 
@@ -191,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "complete":
         return asyncio.run(complete_once(args.position, args.settings))
+    if args.command == "stats":
+        return print_stats()
 
     from .server import server
     from .transport import start_stdio

@@ -7,8 +7,10 @@ without inline completion (Helix, Eglot), as a `textDocument/completion` item.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import logging
 import os
+import time
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -25,7 +27,7 @@ from pygls.protocol.language_server import lsp_method
 
 from . import __version__
 from .documents import UTF16, DocumentStore, encoding_name
-from .engine import Engine
+from .engine import Completion, Engine
 from .items import ACCEPT_COMMAND, completion_items, inline_items
 from .redaction import add_secret, redact
 from .rpc import (
@@ -40,6 +42,7 @@ from .rpc import (
     valid_id,
 )
 from .settings import SECTION, parse_settings, unwrap
+from .stats import Recorder, utf16_prefix
 from .transport import process_alive
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,11 @@ STATUS_NOTIFICATION = "fimLsp/status"
 STATUS_DELAY = 0.05
 # Seconds between checks that the editor process (initialize's processId) still exists.
 PARENT_POLL = 2.0
+# Copilot's notifications, which VS Code (through the extension) and the Neovim plugin send.
+DID_SHOW = "textDocument/didShowCompletion"
+DID_PARTIALLY_ACCEPT = "textDocument/didPartiallyAcceptCompletion"
+# Documents whose last suggestion is remembered, for the length of an accepted one.
+_ANSWERED = 32
 
 
 class FimProtocol(LanguageServerProtocol):
@@ -325,9 +333,10 @@ class LspReporter:
     def __init__(self, server: LanguageServer) -> None:
         self._server = server
         self._shown: set[str] = set()
-        self._status: tuple[str, str] | None = None
-        self._wanted: tuple[str, str] | None = None
+        self._status: tuple[str, str, float | None, str] | None = None
+        self._wanted: tuple[str, str, float | None, str] | None = None
         self._flush: asyncio.TimerHandle | None = None
+        self._last: tuple[float | None, str] = (None, "")
 
     def reset(self) -> None:
         """Settings changed: the same problem may be told again."""
@@ -356,7 +365,7 @@ class LspReporter:
 
     def status(self, state: str, message: str = "") -> None:
         """A `fimLsp/status` notification when the state changes (sent a moment later)."""
-        self._wanted = (state, redact(message) if message else message)
+        self._wanted = (state, redact(message) if message else message, *self._last)
         if self._flush is not None:
             return
         try:
@@ -366,14 +375,23 @@ class LspReporter:
             return
         self._flush = loop.call_later(STATUS_DELAY, self._send_status)
 
+    def suggestion(self, latency_ms: float, source: str) -> None:
+        """The last suggestion's latency and source go out with the status."""
+        self._last = (round(latency_ms, 1), source)
+        state, message = self._wanted[:2] if self._wanted else ("idle", "")
+        self.status(state, message)
+
     def _send_status(self) -> None:
         self._flush = None
         wanted = self._wanted
         if wanted is None or wanted == self._status:
             return
         self._status = wanted
-        state, message = wanted
-        self._server.protocol.notify(STATUS_NOTIFICATION, {"state": state, "message": message})
+        state, message, latency, source = wanted
+        params: dict[str, Any] = {"state": state, "message": message}
+        if source:
+            params.update(latencyMs=latency, source=source)
+        self._server.protocol.notify(STATUS_NOTIFICATION, params)
 
 
 class FimLanguageServer(LanguageServer):
@@ -451,6 +469,33 @@ class FimLanguageServer(LanguageServer):
             error,
             "\n" + detail if detail else "",
         )
+        self.stats = Recorder()
+        self._answered: dict[str, Completion] = {}
+
+    def answered(self, uri: str, completion: Completion | None, arrived: float) -> None:
+        """Count an answer (latency from the request's arrival) for the stats and the status."""
+        self.stats.model_calls(self.engine.upstream_calls)
+        if completion is not None:
+            latency = (time.monotonic() - arrived) * 1000
+            self.stats.suggested(completion.source, latency)
+            self.reporter.suggestion(latency, completion.source)
+            self._answered.pop(uri, None)
+            self._answered[uri] = completion
+            if len(self._answered) > _ANSWERED:
+                del self._answered[next(iter(self._answered))]
+        self.stats.maybe_flush()
+
+    def accepted_text(self, uri: object, line: object) -> str | None:
+        """The suggestion last answered at `uri`:`line`, or None."""
+        completion = self._answered.get(uri) if isinstance(uri, str) else None
+        if completion is None or completion.line != line:
+            return None
+        return completion.text
+
+    def flush_stats(self) -> None:
+        """Write the counts now (shutdown, exit)."""
+        self.stats.model_calls(self.engine.upstream_calls)
+        self.stats.flush()
 
     def apply_settings(self) -> None:
         """Merge the settings layers, tell the user about invalid values, hand them to the engine."""
@@ -484,6 +529,8 @@ class FimLanguageServer(LanguageServer):
 
 
 server = FimLanguageServer()
+# The counts since the last flush, also when the client ends the process without `shutdown`.
+atexit.register(server.flush_stats)
 
 
 @server.feature(types.INITIALIZE)
@@ -534,7 +581,9 @@ async def inline_completion(
         return types.InlineCompletionList(items=[])
     invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
     pos = params.position
+    arrived = time.monotonic()
     completion = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked)
+    ls.answered(doc.uri, completion, arrived)
     return inline_items(doc, completion)
 
 
@@ -551,7 +600,9 @@ async def completion(ls: FimLanguageServer, params: types.CompletionParams) -> t
         params.context.trigger_kind == types.CompletionTriggerKind.Invoked
     )
     pos = params.position
+    arrived = time.monotonic()
     result = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked)
+    ls.answered(doc.uri, result, arrived)
     return completion_items(doc, result, markdown=ls.markdown_docs)
 
 
@@ -565,10 +616,47 @@ def did_save(ls: FimLanguageServer, params: types.DidSaveTextDocumentParams) -> 
 def accepted(ls: FimLanguageServer, *args: Any) -> None:
     """The user accepted a suggestion (acceptance statistics)."""
     ls.accepted += 1
+    where = args[0] if args and isinstance(args[0], dict) else {}
+    text = ls.accepted_text(where.get("uri"), where.get("line"))
+    ls.stats.accepted(len(text) if text is not None else 0, text)
+    ls.stats.maybe_flush()
     log.info("suggestion accepted (%d so far): %s", ls.accepted, args)
+
+
+def _field(params: Any, name: str) -> Any:
+    """A field of a notification's params, whether pygls gives them as a dict or an object."""
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def _insert_text(item: Any) -> str:
+    text = _field(item, "insertText") or _field(item, "insert_text")
+    if isinstance(text, str):
+        return text
+    value = _field(text, "value")  # a StringValue snippet
+    return value if isinstance(value, str) else ""
+
+
+@server.feature(DID_SHOW)
+def did_show_completion(ls: FimLanguageServer, params: Any) -> None:
+    """The client showed a suggestion (Copilot's notification; acceptance statistics)."""
+    ls.stats.shown(_insert_text(_field(params, "item")))
+    ls.stats.maybe_flush()
+
+
+@server.feature(DID_PARTIALLY_ACCEPT)
+def did_partially_accept_completion(ls: FimLanguageServer, params: Any) -> None:
+    """The user accepted the first `acceptedLength` UTF-16 units of a suggestion (a word, a line)."""
+    length = _field(params, "acceptedLength")
+    units = length if isinstance(length, int) and length > 0 else 0
+    text = _insert_text(_field(params, "item"))
+    ls.stats.partially_accepted(text, len(utf16_prefix(text, units)))
+    ls.stats.maybe_flush()
 
 
 @server.feature(types.SHUTDOWN)
 async def shutdown(ls: FimLanguageServer, params: None) -> None:
     """End every request in flight and close the connection pool."""
+    ls.flush_stats()
     await ls.engine.aclose()

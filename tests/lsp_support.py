@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
+import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,6 +16,9 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
 API_KEY = "sk-test-0123456789abcdef"
+
+_STATE_HOME = tempfile.mkdtemp(prefix="fim-lsp-test-state-")
+atexit.register(shutil.rmtree, _STATE_HOME, True)
 
 StartServer = Callable[..., Awaitable[LanguageClient]]
 
@@ -34,6 +40,8 @@ def server_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT")
     }
+    # Usage statistics of test sessions stay out of the developer's own (~/.local/state/fim-lsp).
+    env["XDG_STATE_HOME"] = _STATE_HOME
     env.update(extra)
     return env
 

@@ -27,7 +27,12 @@
 ;; With lsp-mode 9.0.1 or newer, suggestions show as ghost text through
 ;; `lsp-inline-completion-mode' (accept with <return>, cycle with TAB,
 ;; C-n and C-p, dismiss with C-g).  With older lsp-mode they arrive as one completion
-;; candidate at point (M-x completion-at-point, Company, Corfu).
+;; candidate at point (M-x completion-at-point, Company, Corfu); a
+;; multi-line suggestion is inserted whole, even by plain
+;; \[completion-at-point].
+;;
+;; The mode line shows the server's state and the last suggestion's
+;; latency and source (see `fim-lsp-mode-line').
 ;;
 ;; Eglot: Eglot runs one server per buffer, so fim-lsp either serves a
 ;; major mode alone or sits behind a multiplexer such as rass (see the
@@ -59,6 +64,8 @@
 (declare-function make-lsp-client "ext:lsp-mode" (&rest args))
 (declare-function lsp-inline-completion-mode "ext:lsp-inline-completion"
                   (&optional arg))
+(declare-function lsp-completion-at-point "ext:lsp-completion" ())
+(declare-function lsp-get "ext:lsp-protocol" (from key))
 ;; Eglot
 (defvar eglot-server-programs)
 
@@ -125,9 +132,19 @@ that fim-lsp serves; nil keeps lsp-mode's own value."
   "Major modes that `fim-lsp-eglot-setup' gives to fim-lsp by default."
   :type '(repeat symbol))
 
+(defcustom fim-lsp-mode-line t
+  "Whether the mode line shows fim-lsp's state and last suggestion.
+For example \"fim-lsp[idle 243ms model]\": the state, then how long
+the last suggestion took from request to answer and where it came
+from (the model, the cache, or typing through a shown suggestion)."
+  :type 'boolean)
+
 (defvar fim-lsp-status nil
-  "The last status the server reported, a plist (:state STATE :message MESSAGE).
-STATE is one of \"idle\", \"fetching\", \"error\" or \"off\".")
+  "The last status the server reported, a plist.
+\(:state STATE :message MESSAGE :latency MS :source SOURCE): STATE is
+one of \"idle\", \"fetching\", \"error\" or \"off\"; MS and SOURCE
+\(\"model\", \"cache\" or \"typed\") describe the last suggestion,
+nil before the first one.")
 
 ;; Booleans need an explicit JSON false: nil would drop the key.
 (defconst fim-lsp--boolean-settings '(:enable)
@@ -196,11 +213,42 @@ Ignores its arguments, so that Eglot can call it with the server."
       (when (plist-member settings key)
         (fim-lsp--json-value key (plist-get settings key))))))
 
-(defun fim-lsp--status (state message)
-  "Record the server's STATE and MESSAGE and report errors."
-  (setq fim-lsp-status (list :state state :message message))
+(defun fim-lsp--status (state message &optional latency source)
+  "Record the server's STATE and MESSAGE and report errors.
+LATENCY (milliseconds) and SOURCE describe the last suggestion."
+  (setq fim-lsp-status (list :state state :message message
+                             :latency (and (numberp latency) latency)
+                             :source (and (stringp source) source)))
   (when (equal state "error")
-    (message "fim-lsp: %s" (or message "error"))))
+    (message "fim-lsp: %s" (or message "error")))
+  (force-mode-line-update t))
+
+(defun fim-lsp-mode-line-string ()
+  "Return the mode line text for `fim-lsp-status', or nil before any."
+  (when fim-lsp-status
+    (let* ((state (plist-get fim-lsp-status :state))
+           (message (plist-get fim-lsp-status :message))
+           (latency (plist-get fim-lsp-status :latency))
+           (source (plist-get fim-lsp-status :source)))
+      (concat " fim-lsp["
+              (or state "?")
+              (if (and (stringp message) (not (string-empty-p message)))
+                  (concat ": " message)
+                "")
+              (if latency (format " %dms %s" (round latency) source) "")
+              "]"))))
+
+(defconst fim-lsp--mode-line-entry
+  '(fim-lsp-mode-line (:eval (fim-lsp-mode-line-string)))
+  "The entry `fim-lsp--show-in-mode-line' adds to `global-mode-string'.")
+
+(defun fim-lsp--show-in-mode-line ()
+  "Add the fim-lsp status to the mode line once (see `fim-lsp-mode-line')."
+  (unless (listp global-mode-string)
+    (setq global-mode-string (list global-mode-string)))
+  (unless (member fim-lsp--mode-line-entry global-mode-string)
+    (setq global-mode-string
+          (append global-mode-string (list fim-lsp--mode-line-entry)))))
 
 ;;;; lsp-mode
 
@@ -214,8 +262,40 @@ Ignores its arguments, so that Eglot can call it with the server."
   "Handle the fimLsp/status notification PARAMS from lsp-mode.
 PARAMS is a hash table, or a plist when `lsp-use-plists' is on."
   (if (hash-table-p params)
-      (fim-lsp--status (gethash "state" params) (gethash "message" params))
-    (fim-lsp--status (plist-get params :state) (plist-get params :message))))
+      (fim-lsp--status (gethash "state" params) (gethash "message" params)
+                       (gethash "latencyMs" params) (gethash "source" params))
+    (fim-lsp--status (plist-get params :state) (plist-get params :message)
+                     (plist-get params :latencyMs) (plist-get params :source))))
+
+(defun fim-lsp--suggestion-p (candidate)
+  "Return non-nil when CANDIDATE, a string made by lsp-mode, is fim-lsp's."
+  (let* ((item (and (stringp candidate)
+                    (not (string-empty-p candidate))
+                    (get-text-property 0 'lsp-completion-item candidate)))
+         (command (and item (lsp-get item :command))))
+    (and command (equal (lsp-get command :command) "fimLsp.accepted"))))
+
+(defun fim-lsp--exact-sole-suggestion (capf)
+  "Make a sole fim-lsp suggestion in CAPF, lsp-mode's answer, an exact match.
+lsp-mode 8 never reports an exact match, so plain \[completion-at-point]
+inserted only the first line of a multi-line suggestion (its label) and
+never called the exit function, which applies the item's whole
+textEdit and sends the accept command.  Other servers' candidates are
+left as they are."
+  (pcase capf
+    (`(,beg ,end ,table . ,props)
+     (let ((sole nil))
+       `(,beg ,end
+              ,(lambda (probe pred action)
+                 (cond
+                  ((null action)
+                   (let ((result (funcall table probe pred action)))
+                     (setq sole (and (fim-lsp--suggestion-p result) result))
+                     result))
+                  ((and (eq action 'lambda) sole (string= probe sole)) t)
+                  (t (funcall table probe pred action))))
+              ,@props)))
+    (_ capf)))
 
 (defun fim-lsp--lsp-inline-available-p ()
   "Return non-nil when the installed lsp-mode has inline completion."
@@ -277,6 +357,11 @@ text; with older versions, as a completion candidate."
       :completion-in-comments? t
       :initialization-options #'fim-lsp--lsp-initialization-options
       :notification-handlers handlers)))
+  (require 'lsp-completion)
+  (advice-add 'lsp-completion-at-point :filter-return
+              #'fim-lsp--exact-sole-suggestion)
+  (when fim-lsp-mode-line
+    (fim-lsp--show-in-mode-line))
   (add-hook 'lsp-after-open-hook #'fim-lsp--lsp-enable-inline-completion))
 
 ;;;; Eglot
@@ -300,13 +385,16 @@ the README)."
     (setq eglot-server-programs
           (cons (cons modes #'fim-lsp-eglot-contact)
                 (cl-remove-if (lambda (entry) (equal (car entry) modes))
-                              eglot-server-programs)))))
+                              eglot-server-programs))))
+  (when fim-lsp-mode-line
+    (fim-lsp--show-in-mode-line)))
 
 (with-eval-after-load 'eglot
   (cl-defmethod eglot-handle-notification
-    (_server (_method (eql fimLsp/status)) &key state message &allow-other-keys)
+    (_server (_method (eql fimLsp/status))
+             &key state message latencyMs source &allow-other-keys)
     "Handle fim-lsp's fimLsp/status notification."
-    (fim-lsp--status state message)))
+    (fim-lsp--status state message latencyMs source)))
 
 (provide 'fim-lsp)
 ;;; fim-lsp.el ends here

@@ -50,6 +50,7 @@
 (defvar fim-lsp-command)
 (defvar fim-lsp-settings)
 (defvar fim-lsp-status)
+(defvar fim-lsp--mode-line-entry)
 (declare-function eglot "ext:eglot")
 (declare-function eglot--guess-contact "ext:eglot")
 (declare-function eglot-current-server "ext:eglot")
@@ -135,8 +136,15 @@ candidate as a completion popup does."
     (pcase accept
       ('completion-at-point (completion-at-point))
       ('select (fim-test--select (funcall capf-function))))
+    ;; The status after an answer carries its latency and source (sent a moment later).
+    (ignore-errors
+      (fim-test--wait (lambda () (plist-get fim-lsp-status :latency)) 5 "the latency"))
     `((candidates . ,(vconcat candidates))
       (status . ,(plist-get fim-lsp-status :state))
+      ;; `format-mode-line' gives "" in batch: the entry fim-lsp.el put in the mode line, evaluated.
+      (mode-line . ,(if (member fim-lsp--mode-line-entry global-mode-string)
+                        (eval (cadr (cadr fim-lsp--mode-line-entry)) t)
+                      "(not in global-mode-string)"))
       (buffer . ,(buffer-substring-no-properties (point-min) (point-max)))
       (line . ,(buffer-substring-no-properties (line-beginning-position)
                                                (line-end-position)))

@@ -18,7 +18,7 @@ vim.opt.shada = ""
 local result = {
   snapshots = {},
   errors = {},
-  calls = { exec_cmd = {}, cancel = 0, inline = 0, execute = 0 },
+  calls = { exec_cmd = {}, cancel = 0, inline = 0, execute = 0, notify = {} },
   lua = vim.empty_dict(),
   screens = vim.empty_dict(),
 }
@@ -46,6 +46,13 @@ api.nvim_create_autocmd("LspAttach", {
     end
     client._fim_test_wrapped = true
     local request, cancel, exec_cmd = client.request, client.cancel_request, client.exec_cmd
+    local notify = client.notify
+    client.notify = function(self, method, params)
+      if method:match("Completion$") then
+        table.insert(result.calls.notify, { method = method, params = params })
+      end
+      return notify(self, method, params)
+    end
     client.request = function(self, method, ...)
       if method == "textDocument/inlineCompletion" then
         result.calls.inline = result.calls.inline + 1

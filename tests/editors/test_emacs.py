@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,7 @@ EMACS_TIMEOUT = 60
 def _require_emacs() -> str:
     emacs = shutil.which("emacs")
     if emacs is None:
-        message = "emacs is not installed (apt-get install emacs-nox elpa-eglot elpa-lsp-mode)"
+        message = "Emacs not installed: `bash .ci/run` installs it (or apt-get install emacs-nox elpa-eglot elpa-lsp-mode)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -79,7 +80,7 @@ def _run_emacs(
 
 def _require_rass() -> None:
     if importlib.util.find_spec("rassumfrassum") is None:
-        message = "rass is not installed (pip install rassumfrassum)"
+        message = "rass not installed: `bash .ci/run` installs it (or pip install rassumfrassum)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -90,7 +91,7 @@ def _require_package(emacs: str, home: Path, feature: str) -> None:
         emacs, ["--eval", f"(progn (package-initialize) (require '{feature}))"], _emacs_env(home)
     )
     if proc.returncode != 0:
-        message = f"Emacs cannot load {feature} (apt-get install elpa-eglot elpa-lsp-mode): {proc.stderr[-500:]}"
+        message = f"Emacs cannot load {feature}: `bash .ci/run` installs it (or apt-get install elpa-eglot elpa-lsp-mode): {proc.stderr[-500:]}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -159,6 +160,7 @@ def _drive(
     *,
     accept: str = "completion-at-point",
     pick: str | None = None,
+    command: list[str] | None = None,
     contact: list[str] | None = None,
     settings: dict[str, Any] | None = None,
     workspace: dict[str, Any] | None = None,
@@ -172,7 +174,7 @@ def _drive(
         home,
         FIM_TEST_CLIENT=client,
         FIM_TEST_LOAD_PATH=str(PACKAGE_DIR),
-        FIM_TEST_COMMAND=json.dumps([sys.executable, "-m", "fim_lsp"]),
+        FIM_TEST_COMMAND=json.dumps(command or [sys.executable, "-m", "fim_lsp"]),
         FIM_TEST_SETTINGS=json.dumps({"endpoint": endpoint, "debounceMs": 0, **(settings or {})}),
         FIM_TEST_FILE=str(source),
         FIM_TEST_LINE=str(case.line),
@@ -295,16 +297,17 @@ def test_eglot_with_rass_keeps_both_servers(emacs: str, home: Path, mock_factory
     assert mock.requests
 
 
-# lsp-mode 8's table never reports an exact match, so plain `completion-at-point` leaves the choice
-# to the *Completions* list and applies the edit only when a candidate is chosen there or in a popup.
+# lsp-mode 8's table never reports an exact match; fim-lsp.el makes a sole fim-lsp suggestion one, so
+# plain `completion-at-point` inserts it through the item's textEdit as a popup does.
+@pytest.mark.parametrize("accept", ACCEPT)
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_lsp_mode_add_on_client_completes(
-    emacs: str, home: Path, mock_factory: Any, case: Case
+    emacs: str, home: Path, mock_factory: Any, case: Case, accept: str
 ) -> None:
     _require_package(emacs, home, "lsp-mode")
     mock = mock_factory(case.middle)
     settings = {"maxTokens": 64, "stop": ["\n\n"]}
-    result = _drive(emacs, home, "lsp-mode", case, mock.url, accept="select", settings=settings)
+    result = _drive(emacs, home, "lsp-mode", case, mock.url, accept=accept, settings=settings)
     assert result["registered"] is True
     assert result["status"] == "idle", result
     # What lsp-mode answers to the server's workspace/configuration pull of section fimLsp.
@@ -315,3 +318,42 @@ def test_lsp_mode_add_on_client_completes(
     assert len(result["candidates"]) == 1, result
     assert result["line"] == case.expected_line, result
     assert result["buffer"] == _expected_buffer(case), result
+
+
+MULTILINE = Case(
+    name="multi-line",
+    text="import math\n\n\ndef area(r):\n    \n",
+    line=5,
+    column=4,
+    middle="pi = math.pi\n    return pi * r * r",
+    expected_line="    return pi * r * r",
+)
+
+
+@pytest.mark.parametrize("accept", ACCEPT)
+def test_lsp_mode_inserts_a_multiline_suggestion_whole_and_reports_the_accept(
+    emacs: str, home: Path, mock_factory: Any, tmp_path: Path, accept: str
+) -> None:
+    # lsp-mode 8 with plain C-M-i used to insert the label (the first line) only, and a second C-M-i
+    # glued the next line onto it; the accept command was never sent.
+    _require_package(emacs, home, "lsp-mode")
+    mock = mock_factory(MULTILINE.middle)
+    log = tmp_path / "fim-lsp.log"
+    result = _drive(
+        emacs,
+        home,
+        "lsp-mode",
+        MULTILINE,
+        mock.url,
+        accept=accept,
+        command=[sys.executable, "-m", "fim_lsp", "--log-file", str(log), "-v"],
+    )
+    assert result["buffer"] == (
+        "import math\n\n\ndef area(r):\n    pi = math.pi\n    return pi * r * r\n"
+    ), result
+    assert result["line"] == "    return pi * r * r", result
+    assert "suggestion accepted" in log.read_text(encoding="utf-8")
+    # The mode line shows the state and the last suggestion's latency and source.
+    assert re.search(r"fim-lsp\[idle \d+ms (model|cache|typed)\]", result["mode-line"]), result[
+        "mode-line"
+    ]

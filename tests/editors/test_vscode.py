@@ -3,8 +3,10 @@
 The end-to-end test installs the packaged .vsix into code-server (VS Code in a browser), starts the
 mock model server, drives Chromium with playwright-core (tests/editors/vscode_driver.cjs) to set the
 API key through the command palette, type, see the ghost text and accept it with Tab, then checks
-the saved file. A workspace `.vscode/settings.json` tries to send code (and a key) elsewhere and
-must be ignored.
+the saved file; then types inside an auto-closed bracket (`    i = p.rfind(`, VS Code adds the `)`),
+accepts `sep) + 1` and checks the saved line is balanced (issue 12). A workspace
+`.vscode/settings.json` tries to send code (and a key) elsewhere and must be ignored. The server's
+local statistics (in a temporary XDG_STATE_HOME) must count what was shown and accepted.
 
 Tools come from `bash scripts/ci/setup-vscode.sh`. Without them the tests skip, except under CI
 (`CI` set), where a missing tool is a failure. Screenshots and logs of a failed run go to
@@ -35,13 +37,17 @@ CODE_SERVER = E2E_DIR / "node_modules" / "code-server" / "out" / "node" / "entry
 PLAYWRIGHT_CORE = E2E_DIR / "node_modules" / "playwright-core"
 CHROMIUM = Path("/usr/bin/chromium")
 DRIVER = Path(__file__).with_name("vscode_driver.cjs")
-MOCK = ROOT / "scripts" / "mock_codestral.py"
+MOCK = Path(__file__).with_name("vscode_mock.py")
 LOGS = ROOT / "logs" / "vscode"
 
 MOCK_TEXT = "a + b  # fim-e2e"
 DECOY_TEXT = "DECOY_ENDPOINT_USED"
 API_KEY = "e2e-secret-key"
 TYPED = "    return "
+# Typed inside `def dirname(p, sep):` on the empty indented line; VS Code closes the bracket.
+RFIND_TYPED = "i = p.rfind("
+RFIND_ANSWER = "sep) + 1"
+RFIND_EXPECTED = "    i = p.rfind(sep) + 1"
 
 
 def _fim_lsp() -> str | None:
@@ -54,7 +60,11 @@ def require(*missing: str) -> None:
     names = [m for m in missing if m]
     if not names:
         return
-    message = "missing: " + ", ".join(names) + " (run: bash scripts/ci/setup-vscode.sh)"
+    message = (
+        "missing: "
+        + ", ".join(names)
+        + " (`bash .ci/run` installs them, or bash scripts/ci/setup-vscode.sh)"
+    )
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -97,8 +107,19 @@ def _free_port() -> int:
 
 
 def _start_mock(text: str, log: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
+    answers = json.dumps({RFIND_TYPED: RFIND_ANSWER})
     proc = subprocess.Popen(
-        [sys.executable, str(MOCK), "--port", "0", "--text", text, "--log", str(log), *extra],
+        [
+            sys.executable,
+            str(MOCK),
+            "--text",
+            text,
+            "--answers",
+            answers,
+            "--log",
+            str(log),
+            *extra,
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -176,6 +197,8 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
         "XDG_CONFIG_HOME": str(xdg / "config"),
         "XDG_DATA_HOME": str(xdg / "data"),
         "XDG_CACHE_HOME": str(xdg / "cache"),
+        # The server's usage statistics, checked at the end.
+        "XDG_STATE_HOME": str(xdg / "state"),
     }
     for name in ("CODESTRAL_API_KEY", "MISTRAL_API_KEY", "FIM_LSP_ENDPOINT"):
         env.pop(name, None)
@@ -214,6 +237,8 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
     source = workspace / "main.py"
     source.parent.mkdir(parents=True)
     source.write_text("def add(a, b):\n")
+    rfind_source = workspace / "paths.py"
+    rfind_source.write_text("def dirname(p, sep):\n    \n    return p[:i]\n")
     # A cloned repository trying to send the code, and its own key, somewhere else.
     _write_json(
         workspace / ".vscode" / "settings.json",
@@ -265,6 +290,9 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
                 "wrongKey": "wrong-key",
                 "typed": TYPED,
                 "expected": MOCK_TEXT,
+                "rfindFile": str(rfind_source),
+                "rfindTyped": RFIND_TYPED,
+                "rfindAnswer": RFIND_ANSWER,
                 "screenshots": str(LOGS),
                 "playwrightCore": str(PLAYWRIGHT_CORE),
                 "chromium": str(CHROMIUM),
@@ -312,4 +340,23 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
         f"the server was not told of the acceptance: {server_log}"
     )
     assert not _requests(mocks.decoy_log), "the workspace settings redirected the endpoint"
+    # Statistics: the middleware reported what was shown, the accept command what was taken.
+    report = subprocess.run(
+        [sys.executable, "-m", "fim_lsp", "stats"],
+        env={**env, "XDG_STATE_HOME": str(xdg / "state")},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    assert _today(report, "suggestions shown") >= 2, report
+    assert _today(report, "accepted") >= 2, report
+    # Issue 12: inside an auto-closed bracket, the accepted suggestion re-writes the `)`.
+    saved = rfind_source.read_text().splitlines()
+    assert saved[1] == RFIND_EXPECTED, saved
     print(f"end to end in {time.monotonic() - started:.0f} s")
+
+
+def _today(report: str, name: str) -> int:
+    line = next(line for line in report.splitlines() if line.startswith(name + " "))
+    return int(line[len(name) :].split()[0])

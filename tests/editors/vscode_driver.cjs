@@ -1,8 +1,12 @@
 // Drives a running code-server (a real VS Code) through Chromium with playwright-core for
 // tests/editors/test_vscode.py: no key reported, a wrong key set through the command palette is
-// rejected, the right one gives ghost text, Tab accepts it, the file is saved, the log opens and
-// the toggle turns completions off. Reads its job from the JSON file named by argv[2]:
-//   {url, file, key, wrongKey, typed, expected, screenshots, playwrightCore, chromium}
+// rejected, the right one gives ghost text (the "no API key" pop-up is gone by then, the tooltip
+// shows the last suggestion's latency and source), Tab accepts it, the file is saved; in a second
+// file, typing inside an auto-closed bracket and accepting saves that line (the test checks it);
+// the server restarts (it writes its statistics), the log opens and the toggle turns completions
+// off. Reads its job from the JSON file named by argv[2]:
+//   {url, file, key, wrongKey, typed, expected, rfindFile, rfindTyped, rfindAnswer, screenshots,
+//    playwrightCore, chromium}
 // Prints one JSON line per finished step; on failure takes a screenshot into `screenshots`,
 // prints its path and exits 1.
 "use strict";
@@ -27,6 +31,28 @@ async function ghostText(page) {
         .join(""),
     ),
   );
+}
+
+async function waitGhost(page, expected) {
+  // Ghost text may be split over several decorations: poll the whole of it.
+  const deadline = Date.now() + 40_000;
+  let shown = "";
+  while (Date.now() < deadline) {
+    shown = await ghostText(page);
+    if (shown.includes(expected)) {
+      return shown;
+    }
+    await page.waitForTimeout(250);
+  }
+  throw new Error(`ghost text ${JSON.stringify(shown)} does not show ${JSON.stringify(expected)}`);
+}
+
+async function saveAndWait(page, file, before) {
+  await page.keyboard.press("Control+S");
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && fs.readFileSync(file, "utf8") === before) {
+    await page.waitForTimeout(200);
+  }
 }
 
 async function runCommand(page, title) {
@@ -75,6 +101,9 @@ async function main() {
     await keyIcon.or(keyToast).first().waitFor();
     const noKey = (await keyIcon.count()) > 0 ? "status bar" : "notification";
     step("no key reported", { by: noKey });
+    // The server's pop-up about it, which must not outlive the key being set.
+    await keyToast.first().waitFor({ timeout: 20_000 });
+    step("no key pop-up shown");
 
     async function setKey(key) {
       await runCommand(page, "fim-lsp: Set API key");
@@ -104,34 +133,64 @@ async function main() {
 
     await setKey(job.key);
     step("key set, server restarted");
+    // The pop-ups about the missing and the wrong key closed with the restart: gone from the
+    // screen and from the notification centre (where a toast goes when it times out).
+    const keyNotice = /no API key|API key rejected|401/;
+    await page.locator(".notification-toast", { hasText: keyNotice }).first().waitFor({ state: "detached", timeout: 10_000 });
+    await runCommand(page, "Notifications: Show Notifications");
+    const centre = page.locator(".notifications-center");
+    await centre.waitFor({ state: "visible" });
+    await page.waitForTimeout(500);
+    const left = await centre.locator(".monaco-list-row", { hasText: keyNotice }).count();
+    if (left > 0) {
+      throw new Error(`${left} pop-up(s) about the API key still in the notification centre`);
+    }
+    await runCommand(page, "Notifications: Hide Notifications");
+    await centre.waitFor({ state: "hidden" });
+    step("key pop-ups closed");
 
     await editor.click();
     await page.keyboard.press("Control+End");
     await page.keyboard.type(job.typed, { delay: 30 });
-    // Ghost text may be split over several decorations: poll the whole of it.
-    const deadline = Date.now() + 40_000;
-    let shown = "";
-    while (Date.now() < deadline) {
-      shown = await ghostText(page);
-      if (shown.includes(job.expected)) {
-        break;
-      }
-      await page.waitForTimeout(250);
-    }
-    if (!shown.includes(job.expected)) {
-      throw new Error(`ghost text ${JSON.stringify(shown)} does not show ${JSON.stringify(job.expected)}`);
-    }
+    const shown = await waitGhost(page, job.expected);
     step("ghost text shown", { ghost: shown });
     fs.mkdirSync(job.screenshots, { recursive: true });
     await page.screenshot({ path: path.join(job.screenshots, "ghost-text.png") });
+    // The status item's tooltip (its accessible label) tells the last suggestion's latency and source.
+    const labelled = Date.now() + 10_000;
+    let label = "";
+    while (Date.now() < labelled && !/last suggestion \d+ ms from /.test(label)) {
+      label = (await status.getAttribute("aria-label")) || "";
+      await page.waitForTimeout(100);
+    }
+    if (!/last suggestion \d+ ms from /.test(label)) {
+      throw new Error(`status tooltip ${JSON.stringify(label)} does not tell the last suggestion`);
+    }
+    step("tooltip", { label });
 
     await page.keyboard.press("Tab");
-    await page.keyboard.press("Control+S");
-    const deadlineSave = Date.now() + 15_000;
-    while (Date.now() < deadlineSave && !fs.readFileSync(job.file, "utf8").includes(job.expected)) {
-      await page.waitForTimeout(200);
-    }
+    await saveAndWait(page, job.file, fs.readFileSync(job.file, "utf8"));
     step("accepted and saved");
+
+    // Issue 12: type inside a bracket VS Code closed itself, accept, save.
+    const rfindName = path.basename(job.rfindFile);
+    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: rfindName }).first().click();
+    await page.locator(".tab", { hasText: rfindName }).first().waitFor();
+    await editor.click();
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("End");
+    await page.keyboard.type(job.rfindTyped, { delay: 30 });
+    const rfindGhost = await waitGhost(page, job.rfindAnswer.slice(0, 3));
+    step("rfind ghost text shown", { ghost: rfindGhost });
+    await page.keyboard.press("Tab");
+    await saveAndWait(page, job.rfindFile, fs.readFileSync(job.rfindFile, "utf8"));
+    step("rfind accepted and saved", { line: fs.readFileSync(job.rfindFile, "utf8").split("\n")[1] });
+
+    // A restart stops the server cleanly, which writes its statistics.
+    await runCommand(page, "fim-lsp: Restart server");
+    await status.locator(".codicon-sparkle").waitFor({ timeout: 30_000 });
+    step("server restarted");
 
     await runCommand(page, "fim-lsp: Show log");
     await page.locator(".part.panel", { hasText: "Starting" }).first().waitFor();

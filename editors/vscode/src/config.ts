@@ -152,23 +152,61 @@ export interface StatusView {
   needsKey: boolean;
 }
 
+/** The last suggestion, as `fimLsp/status` reports it: request-to-answer time and where it came from. */
+export interface LastSuggestion {
+  latencyMs: number;
+  source: "model" | "cache" | "typed";
+}
+
 /** Reads a `fimLsp/status` notification's params; anything malformed is ignored (undefined). */
-export function parseStatus(params: unknown): { state: ServerState; message: string } | undefined {
+export function parseStatus(
+  params: unknown,
+): { state: ServerState; message: string; last?: LastSuggestion } | undefined {
   if (typeof params !== "object" || params === null) {
     return undefined;
   }
-  const { state, message } = params as { state?: unknown; message?: unknown };
+  const { state, message, latencyMs, source } = params as Record<string, unknown>;
   if (state !== "idle" && state !== "fetching" && state !== "error" && state !== "off") {
     return undefined;
   }
-  return { state, message: typeof message === "string" ? message : "" };
+  const status: { state: ServerState; message: string; last?: LastSuggestion } = {
+    state,
+    message: typeof message === "string" ? message : "",
+  };
+  if (
+    typeof latencyMs === "number" &&
+    Number.isFinite(latencyMs) &&
+    (source === "model" || source === "cache" || source === "typed")
+  ) {
+    status.last = { latencyMs, source };
+  }
+  return status;
 }
 
-/** The status bar item for a state; `enable: false` always shows "off", whatever the server says. */
-export function statusView(state: StatusState, message: string, enabled: boolean): StatusView {
+const SOURCE_WORDS: Record<LastSuggestion["source"], string> = {
+  model: "the model",
+  cache: "the cache",
+  typed: "typing through",
+};
+
+/** "last suggestion 243 ms from the model", as llama.vscode's timings line. */
+export function lastSuggestionText(last: LastSuggestion): string {
+  return `last suggestion ${Math.round(last.latencyMs)} ms from ${SOURCE_WORDS[last.source]}`;
+}
+
+/**
+ * The status bar item for a state; `enable: false` always shows "off", whatever the server says.
+ * `last` adds the last suggestion's latency and source to the tooltip.
+ */
+export function statusView(
+  state: StatusState,
+  message: string,
+  enabled: boolean,
+  last?: LastSuggestion,
+): StatusView {
   const view = (text: string, tooltip: string, error = false, needsKey = false): StatusView => ({
     text: `${text} FIM`,
-    tooltip: `fim-lsp: ${tooltip}`,
+    tooltip: `fim-lsp: ${tooltip}` + (last && !error && !needsKey ? ` (${lastSuggestionText(last)})` : ""),
     error,
     needsKey,
   });

@@ -10,10 +10,16 @@ import {
   DidChangeConfigurationNotification,
   LanguageClient,
   type LanguageClientOptions,
+  MessageType,
   type ServerOptions,
+  ShowMessageNotification,
+  type ShowMessageParams,
   State,
 } from "vscode-languageclient/node";
+import { PartialAcceptTracker, type WireItem } from "./acceptance";
 import {
+  isAuthError,
+  type LastSuggestion,
   type StatusState,
   keyEnvVar,
   launchSettings,
@@ -27,6 +33,18 @@ const SECTION = "fimLsp";
 const SECRET_KEY = "fimLsp.apiKey";
 // Changing one of these needs a new server process (its command line or its environment).
 const RESTART_SETTINGS = ["fimLsp.server", "fimLsp.endpoint"];
+// Copilot's notifications, which fim-lsp counts in its local statistics (never sent anywhere).
+const DID_SHOW = "textDocument/didShowCompletion";
+const DID_PARTIALLY_ACCEPT = "textDocument/didPartiallyAcceptCompletion";
+
+function wireItem(item: vscode.InlineCompletionItem): WireItem {
+  const text = typeof item.insertText === "string" ? item.insertText : item.insertText.value;
+  const range = item.range && {
+    start: { line: item.range.start.line, character: item.range.start.character },
+    end: { line: item.range.end.line, character: item.range.end.character },
+  };
+  return range ? { insertText: text, range } : { insertText: text };
+}
 
 function settings(scope?: vscode.Uri) {
   const config = vscode.workspace.getConfiguration(SECTION, scope);
@@ -39,6 +57,10 @@ class FimExtension implements vscode.Disposable {
   private readonly status = vscode.window.createStatusBarItem("fimLsp.status", vscode.StatusBarAlignment.Right, 100);
   private state: StatusState = "starting";
   private message = "";
+  private last: LastSuggestion | undefined;
+  private readonly partial = new PartialAcceptTracker();
+  // Pop-ups about the API key, closed when the server restarts (after "Set API key").
+  private readonly keyNotices = new Set<() => void>();
   // Starts and stops run one after another, never interleaved.
   private queue: Promise<void> = Promise.resolve();
 
@@ -46,6 +68,81 @@ class FimExtension implements vscode.Disposable {
     this.status.name = "fim-lsp";
     this.render();
     this.status.show();
+    context.subscriptions.push(
+      vscode.workspace.onDidChangeTextDocument((event) => {
+        const accepted = this.partial.change(
+          event.document.uri.toString(),
+          event.contentChanges.map((c) => ({ offset: c.rangeOffset, removed: c.rangeLength, text: c.text })),
+        );
+        if (accepted && this.client?.isRunning()) {
+          void this.client.sendNotification(DID_PARTIALLY_ACCEPT, accepted);
+        }
+      }),
+    );
+  }
+
+  /**
+   * The server's pop-ups. One about the API key is shown as a notification that closes by itself
+   * when the server restarts (as "Set API key" does): VS Code cannot close a plain message.
+   */
+  private showServerMessage(params: ShowMessageParams): void {
+    const { type, message } = params;
+    if (isAuthError(message)) {
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: message, cancellable: true },
+        (_progress, token) =>
+          new Promise<void>((resolve) => {
+            const close = () => {
+              this.keyNotices.delete(close);
+              resolve();
+            };
+            this.keyNotices.add(close);
+            token.onCancellationRequested(close);
+          }),
+      );
+      return;
+    }
+    if (type === MessageType.Error) {
+      void vscode.window.showErrorMessage(message);
+    } else if (type === MessageType.Warning) {
+      void vscode.window.showWarningMessage(message);
+    } else {
+      void vscode.window.showInformationMessage(message);
+    }
+  }
+
+  /**
+   * The server's `window/showMessage` pop-ups go to `showServerMessage` instead of
+   * vscode-languageclient's. The one about a missing key comes during `initialize`, before the
+   * client installs handlers registered with `onNotification`, so the connection's own
+   * registration of the default handler is redirected (vscode-languageclient is pinned).
+   */
+  private routeServerMessages(client: LanguageClient): void {
+    type Connection = { onNotification: (type: unknown, handler: unknown) => unknown };
+    const internals = client as unknown as { createConnection?: () => Promise<Connection> };
+    const create = internals.createConnection;
+    if (typeof create !== "function") {
+      client.onNotification(ShowMessageNotification.type, (params) => this.showServerMessage(params));
+      return;
+    }
+    internals.createConnection = async () => {
+      const connection = await create.call(client);
+      const register = connection.onNotification.bind(connection);
+      connection.onNotification = (type: unknown, handler: unknown) => {
+        const method = typeof type === "string" ? type : (type as { method?: string } | undefined)?.method;
+        if (method === ShowMessageNotification.method) {
+          return register(type, (params: ShowMessageParams) => this.showServerMessage(params));
+        }
+        return register(type, handler);
+      };
+      return connection;
+    };
+  }
+
+  private closeKeyNotices(): void {
+    for (const close of [...this.keyNotices]) {
+      close();
+    }
   }
 
   restart(): Promise<void> {
@@ -86,6 +183,20 @@ class FimExtension implements vscode.Disposable {
       initializationOptions: () => serverSettings(settings()),
       synchronize: { configurationSection: SECTION },
       middleware: {
+        // The first item VS Code got back (and will show, unless typing moved on) is reported as
+        // shown; its word / line accepts are then followed in the document's changes.
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          const result = await next(document, position, context, token);
+          const items = Array.isArray(result) ? result : result?.items;
+          const first = items?.[0];
+          if (first && !token.isCancellationRequested && this.client === client && client.isRunning()) {
+            const item = wireItem(first);
+            const start = first.range ? document.offsetAt(first.range.start) : document.offsetAt(position);
+            this.partial.show(document.uri.toString(), item, start);
+            void client.sendNotification(DID_SHOW, { item });
+          }
+          return result;
+        },
         workspace: {
           // Answer pulls and pushes with the filtered settings, never the raw `fimLsp` section,
           // which holds whatever a folder's settings file put there.
@@ -130,9 +241,11 @@ class FimExtension implements vscode.Disposable {
     client.onNotification("fimLsp/status", (params: unknown) => {
       const status = parseStatus(params);
       if (status && this.client === client) {
+        this.last = status.last ?? this.last;
         this.setState(status.state, status.message);
       }
     });
+    this.routeServerMessages(client);
     try {
       await client.start();
     } catch (error) {
@@ -149,6 +262,9 @@ class FimExtension implements vscode.Disposable {
   private async stopClient(): Promise<void> {
     const client = this.client;
     this.client = undefined;
+    this.closeKeyNotices();
+    this.partial.forget();
+    this.last = undefined;
     if (client) {
       try {
         await client.dispose(2000);
@@ -165,7 +281,7 @@ class FimExtension implements vscode.Disposable {
   }
 
   render(): void {
-    const view = statusView(this.state, this.message, settings()("enable") !== false);
+    const view = statusView(this.state, this.message, settings()("enable") !== false, this.last);
     this.status.text = view.text;
     this.status.tooltip = view.tooltip;
     this.status.accessibilityInformation = { label: view.tooltip };

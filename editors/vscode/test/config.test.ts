@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   isAuthError,
   keyEnvVar,
+  lastSuggestionText,
   launchSettings,
   parseStatus,
   serverEnv,
@@ -122,6 +123,20 @@ describe("the API key's environment", () => {
     const base = { CODESTRAL_API_KEY: "old" };
     serverEnv(base, "new", undefined);
     assert.deepEqual(base, { CODESTRAL_API_KEY: "old" });
+  });
+});
+
+describe("status with the last suggestion", () => {
+  it("reads the last suggestion's latency and source, and shows them in the tooltip", () => {
+    const status = parseStatus({ state: "idle", message: "", latencyMs: 243.4, source: "model" });
+    assert.deepEqual(status, { state: "idle", message: "", last: { latencyMs: 243.4, source: "model" } });
+    assert.equal(parseStatus({ state: "idle", latencyMs: "x", source: "model" })?.last, undefined);
+    assert.equal(parseStatus({ state: "idle", latencyMs: 3, source: "oracle" })?.last, undefined);
+    assert.equal(lastSuggestionText({ latencyMs: 0.6, source: "typed" }), "last suggestion 1 ms from typing through");
+    const view = statusView("idle", "", true, { latencyMs: 243.4, source: "cache" });
+    assert.equal(view.tooltip, "fim-lsp: ready (last suggestion 243 ms from the cache)");
+    // An error or a missing key is what the tooltip must say first.
+    assert.equal(statusView("off", "no API key", true, { latencyMs: 1, source: "model" }).tooltip.includes("last"), false);
   });
 });
 

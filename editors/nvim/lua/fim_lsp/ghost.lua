@@ -21,6 +21,8 @@ local enabled = true
 ---@field tail integer       bytes between the range's end and the end of the line
 ---@field text string        what replaces the range
 ---@field command? table     run after the item is accepted in full
+---@field raw table          the item as the server sent it (for didShow / didPartiallyAccept)
+---@field accepted integer   UTF-16 units of raw.insertText accepted so far (word / line accepts)
 
 ---@class fim_lsp.GhostState
 ---@field item? fim_lsp.GhostItem
@@ -237,6 +239,28 @@ local function consumed_bytes(where, chunk)
   return consumed
 end
 
+--- Copilot's show / partial-accept notifications, which fim-lsp counts in its local stats.
+local function notify(item, method, params)
+  local client = vim.lsp.get_client_by_id(item.client_id)
+  if not client then
+    return
+  end
+  if has_011 then
+    client:notify(method, params)
+  else
+    client.notify(method, params)
+  end
+end
+
+--- UTF-16 code units of a UTF-8 string (what LSP lengths count).
+local function utf16_len(text)
+  if has_011 then
+    return vim.str_utfindex(text, "utf-16")
+  end
+  local _, utf16 = vim.str_utfindex(text)
+  return utf16
+end
+
 local function run_command(bufnr, item)
   local client = item.command and vim.lsp.get_client_by_id(item.client_id)
   if not client then
@@ -287,6 +311,8 @@ local function convert(bufnr, client, raw, row, col)
     tail = #line - stop,
     text = raw.insertText,
     command = raw.command,
+    raw = raw,
+    accepted = 0,
   }
 end
 
@@ -336,6 +362,8 @@ local function request(bufnr, trigger_kind)
     st.item = item
     if not render(bufnr) then
       st.item = nil
+    elseif item then
+      notify(item, "textDocument/didShowCompletion", { item = item.raw })
     end
   end, bufnr)
   if ok and request_id then
@@ -454,6 +482,12 @@ function M.accept(kind)
   if full then
     run_command(bufnr, item)
   else
+    -- The total accepted so far of the item's text, as Copilot's protocol counts it.
+    local accepted = utf16_len(item.raw.insertText) - utf16_len(where.rest) + utf16_len(chunk)
+    notify(item, "textDocument/didPartiallyAcceptCompletion", {
+      item = item.raw,
+      acceptedLength = accepted,
+    })
     -- Re-anchor the rest at the cursor; the range's end keeps its distance from the line end.
     st.item = {
       client_id = item.client_id,
@@ -462,6 +496,8 @@ function M.accept(kind)
       tail = item.tail,
       text = where.rest:sub(#chunk + 1),
       command = item.command,
+      raw = item.raw,
+      accepted = accepted,
     }
     render(bufnr)
   end

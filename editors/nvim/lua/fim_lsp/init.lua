@@ -39,7 +39,7 @@ M.name = NAME
 M.config = nil
 
 --- Last `fimLsp/status` per client id.
----@type table<integer, {state: string, message?: string}>
+---@type table<integer, {state: string, message?: string, latencyMs?: number, source?: string}>
 local statuses = {}
 
 local group = vim.api.nvim_create_augroup("fim_lsp", { clear = true })
@@ -220,16 +220,44 @@ function M.enable(enable)
 end
 
 --- Last status the server reported for the buffer's client: "idle", "fetching", "error", "off",
---- or nil when no client is attached. Handy in a statusline.
+--- or nil when no client is attached; a message ("" when none); and the last suggestion's
+--- `{ latency_ms = number, source = "model"|"cache"|"typed" }`, or nil before the first one.
+--- Handy in a statusline.
 ---@param bufnr? integer
----@return string|nil state, string|nil message
+---@return string|nil state, string|nil message, {latency_ms: number, source: string}|nil last
 function M.status(bufnr)
   local client = vim.lsp.get_clients({ bufnr = bufnr or 0, name = NAME })[1]
   if not client then
     return nil
   end
   local status = statuses[client.id] or { state = "idle" }
-  return status.state, status.message
+  local last = nil
+  if type(status.source) == "string" and type(status.latencyMs) == "number" then
+    last = { latency_ms = status.latencyMs, source = status.source }
+  end
+  return status.state, status.message or "", last
+end
+
+local SOURCE_WORDS = { model = "the model", cache = "the cache", typed = "typing through" }
+
+--- The `:FimLsp status` line.
+---@return string
+function M.status_line(bufnr)
+  local state, message, last = M.status(bufnr)
+  local parts = {
+    ("fim-lsp: %s"):format(state or "no client for this buffer"),
+    ("suggestions %s"):format(M.enabled and "on" or "off"),
+  }
+  if message and message ~= "" then
+    parts[1] = parts[1] .. " (" .. message .. ")"
+  end
+  if last then
+    parts[#parts + 1] = ("last suggestion %d ms from %s"):format(
+      math.floor(last.latency_ms + 0.5),
+      SOURCE_WORDS[last.source] or last.source
+    )
+  end
+  return table.concat(parts, ", ")
 end
 
 --- Whether the plugin's own ghost text is showing (always false on 0.12+, where Neovim draws it).
@@ -267,14 +295,7 @@ local function command(args)
   elseif sub == "toggle" then
     M.enable(not M.enabled)
   elseif sub == "status" then
-    local state, message = M.status()
-    vim.notify(
-      ("fim-lsp: %s, suggestions %s%s"):format(
-        state or "no client for this buffer",
-        M.enabled and "on" or "off",
-        message and (" (" .. message .. ")") or ""
-      )
-    )
+    vim.notify(M.status_line())
   else
     vim.notify("fim-lsp: unknown subcommand " .. sub, vim.log.levels.ERROR)
   end
@@ -291,7 +312,15 @@ function M.setup(opts)
   M.config = opts
   vim.api.nvim_clear_autocmds({ group = group })
   local function set_highlight()
-    vim.api.nvim_set_hl(0, "FimLspGhostText", { link = "Comment", default = true })
+    -- Comment's colours, with a grey for terminals without truecolor: Neovim 0.10/0.11's
+    -- default Comment has only a GUI colour there, and ghost text without one looks like code.
+    local comment = vim.api.nvim_get_hl(0, { name = "Comment", link = false })
+    vim.api.nvim_set_hl(0, "FimLspGhostText", {
+      fg = comment.fg or 0x808080,
+      ctermfg = comment.ctermfg or 244,
+      italic = comment.italic,
+      default = true,
+    })
   end
   set_highlight()
   -- `:colorscheme` clears every group, including ours.

@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { PartialAcceptTracker } from "../src/acceptance";
+
+const item = { insertText: "total = first + second" };
+
+describe("PartialAcceptTracker", () => {
+  it("reports word accepts as running totals and stays quiet on a full accept", () => {
+    const t = new PartialAcceptTracker();
+    t.show("file:///a.py", item, 10);
+    assert.deepEqual(t.change("file:///a.py", [{ offset: 10, removed: 0, text: "total" }]), {
+      item,
+      acceptedLength: 5,
+    });
+    assert.deepEqual(t.change("file:///a.py", [{ offset: 15, removed: 0, text: " =" }]), {
+      item,
+      acceptedLength: 7,
+    });
+    // The rest at once (Tab): the item's command reports it, not this.
+    assert.equal(t.change("file:///a.py", [{ offset: 17, removed: 0, text: " first + second" }]), undefined);
+  });
+
+  it("takes typing through one key at a time for typing, not for an accept", () => {
+    const t = new PartialAcceptTracker();
+    t.show("u", item, 0);
+    assert.equal(t.change("u", [{ offset: 0, removed: 0, text: "t" }]), undefined);
+    assert.equal(t.change("u", [{ offset: 1, removed: 0, text: "o" }]), undefined);
+    // Then a word accept of the rest of the word counts from the item's start.
+    assert.deepEqual(t.change("u", [{ offset: 2, removed: 0, text: "tal" }]), { item, acceptedLength: 5 });
+  });
+
+  it("forgets the item when the user types something else, elsewhere or in another file", () => {
+    const t = new PartialAcceptTracker();
+    t.show("u", item, 0);
+    assert.equal(t.change("other", [{ offset: 0, removed: 0, text: "total" }]), undefined);
+    assert.equal(t.change("u", [{ offset: 0, removed: 0, text: "tot!" }]), undefined);
+    assert.equal(t.change("u", [{ offset: 4, removed: 0, text: "al =" }]), undefined);
+    t.show("u", item, 0);
+    assert.equal(t.change("u", [{ offset: 3, removed: 0, text: "total" }]), undefined);
+    assert.equal(t.change("u", [{ offset: 0, removed: 0, text: "total" }]), undefined);
+  });
+});

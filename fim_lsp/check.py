@@ -80,6 +80,8 @@ async def run_check(raw: Mapping[str, Any], env: Mapping[str, str] | None = None
     env = os.environ if env is None else env
     settings, problems, origins = explain_settings(unwrap(raw), env)
     add_secret(settings.api_key)
+    for _name, value in settings.headers:
+        add_secret(value)
     backend = backend_for(settings.backend)
     report = Report()
     for problem in problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -239,9 +240,13 @@ def explain_settings(
     return Settings(**values), problems + notes, origins
 
 
+# Header names that carry a credential (a gateway's token): kept off plain http like the key.
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+
+
 def _resolve_key_and_endpoint(
     values: dict[str, Any], env: Mapping[str, str], origins: dict[str, str]
-) -> tuple[dict[str, str], list[str]]:
+) -> tuple[dict[str, Any], list[str]]:
     """The endpoint and the key to send it, by the rules that keep a key where it belongs.
 
     An environment key goes only to the hosts it is meant for, to this machine, or to an
@@ -288,11 +293,19 @@ def _resolve_key_and_endpoint(
             key = ""
             origins["api_key"] = f"withheld ({variable} is not for {host})"
     parts = urlsplit(endpoint)
-    if key and parts.scheme == "http" and not loopback(parts.hostname or ""):
-        notes.append(
-            f"fim-lsp: not sending the API key to {parts.netloc} over plain http://, where anyone "
-            "on the way can read it: use https://. (A local Ollama or llama.cpp needs no key.)"
-        )
-        key = ""
-        origins["api_key"] = "withheld (plain http to another machine)"
-    return {"api_key": key, "endpoint": endpoint}, notes
+    headers: tuple[tuple[str, str], ...] = values.get("headers", ())
+    if parts.scheme == "http" and not loopback(parts.hostname or ""):
+        secret = tuple(name for name, _ in headers if _SECRET_HEADER.search(name))
+        if key or secret:
+            what = " and ".join(
+                (["the API key"] if key else []) + [f"header {name}" for name in secret]
+            )
+            notes.append(
+                f"fim-lsp: not sending {what} to {parts.netloc} over plain http://, where anyone "
+                "on the way can read it: use https://. (A local Ollama or llama.cpp needs no key.)"
+            )
+        if key:
+            key = ""
+            origins["api_key"] = "withheld (plain http to another machine)"
+        headers = tuple(h for h in headers if h[0] not in secret)
+    return {"api_key": key, "endpoint": endpoint, "headers": headers}, notes

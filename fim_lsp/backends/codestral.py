@@ -62,7 +62,6 @@ class CodestralBackend(HttpBackend):
 
     name: str = "codestral"
     path: str = FIM_PATH
-
     default_endpoint: str = CODESTRAL_ENDPOINT
     default_model: str = "codestral-latest"
 

@@ -27,7 +27,6 @@ class LlamaCppBackend(HttpBackend):
 
     name: str = "llamacpp"
     path: str = "/infill"
-
     default_endpoint: str = "http://127.0.0.1:8012"
     # The server has one model; the name is not sent.
     default_model: str = ""

@@ -34,7 +34,6 @@ class OllamaBackend(HttpBackend):
 
     name: str = "ollama"
     path: str = "/api/generate"
-
     default_endpoint: str = "http://127.0.0.1:11434"
     default_model: str = "qwen2.5-coder:1.5b-base"
 

@@ -32,7 +32,6 @@ class OpenAIBackend(HttpBackend):
     """Any server with OpenAI's (legacy) completions route."""
 
     name: str = "openai"
-
     default_endpoint: str = "http://127.0.0.1:8000"
     # Unset: the field is left out and the server uses the model it serves.
     default_model: str = ""

@@ -199,3 +199,16 @@ def test_new_settings_are_validated() -> None:
     )
     for name in ("qwen", "starcoder", "deepseek", "codellama", "codestral", "codegemma"):
         assert parse_settings({"template": name}, env={})[1] == []
+
+
+def test_credential_headers_stay_off_plain_http_to_another_machine() -> None:
+    headers = {"X-Api-Token": "t0k", "X-Team": "blue"}
+    s, notes = parse_settings(
+        {"backend": "openai", "endpoint": "http://10.1.2.3:8000", "headers": headers}, env={}
+    )
+    assert s.headers == (("X-Team", "blue"),)
+    assert len(notes) == 1 and "header X-Api-Token" in notes[0] and "t0k" not in notes[0]
+    s, notes = parse_settings(
+        {"backend": "openai", "endpoint": "http://127.0.0.1:8000", "headers": headers}, env={}
+    )
+    assert (s.headers, notes) == ((("X-Api-Token", "t0k"), ("X-Team", "blue")), [])

@@ -28,6 +28,9 @@ PLACEHOLDER = "REDACTED_SECRET"
 # split at one of its quotes), from this many characters of it on.
 MIN_FRAGMENT = 10
 _BLOCK = MIN_FRAGMENT // 2
+# A key shorter than this ("ollama", "none" for a local server) is no secret worth hiding from the
+# model, and masking it would mask that word all over the code; it is still hidden in messages.
+_CODE_SHORTEST = 12
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,8 @@ class _Known:
         # Copied, then swapped in whole: the stdin thread may be redacting a log line meanwhile.
         code_blocks = {k: list(v) for k, v in self.code_blocks.items()}
         all_blocks = {k: list(v) for k, v in self.all_blocks.items()}
-        _index(code_blocks, code)
+        if len(value) >= _CODE_SHORTEST:
+            _index(code_blocks, code)
         _index(all_blocks, forms)
         self.code_blocks, self.all_blocks = code_blocks, all_blocks
         self.values = self.values | {value}

@@ -121,6 +121,11 @@ def test_credentials_are_hidden_before_the_key_is_known():
     assert redact("Authorization: Basic dXNlcjpwYXNzd29yZA==") == f"Authorization: Basic {HIDDEN}"
 
 
+def test_a_short_key_is_still_hidden_in_messages():
+    redaction.add_secret("ollama")
+    assert redact("key ollama rejected") == f"key {HIDDEN} rejected"
+
+
 def test_ordinary_messages_pass_unchanged():
     for text in (
         "fim-lsp: codestral.mistral.ai rejected the API key (401: Unauthorized).",

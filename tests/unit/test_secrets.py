@@ -140,6 +140,38 @@ def test_a_window_cut_inside_a_private_key_masks_to_its_end():
     assert masked.startswith("x = 1\n-----BEGIN OPENSSH PRIVATE KEY-----\n")
 
 
+def test_code_that_handles_pem_markers_is_not_a_key():
+    code = (
+        'BEGIN = "-----BEGIN RSA PRIVATE KEY-----"\n'
+        "def readPrivateKeyFromConfiguration(lines):\n"
+        "    collectingBase64Lines = False\n"
+        "    for line in lines:\n"
+        "        if line == BEGIN: collectingBase64Lines = True\n"
+        'END = "-----END RSA PRIVATE KEY-----"\n'
+    )
+    assert mask(code) == code
+    assert mask(code.split("END =")[0]) == code.split("END =")[0]
+    assert mask("x = 1\n" + code.split("\n", 1)[1]) == "x = 1\n" + code.split("\n", 1)[1]
+
+
+def test_private_key_lines_in_concatenated_string_literals_are_masked():
+    code = (
+        "KEY = (\n"
+        '    "-----BEGIN PRIVATE KEY-----\\n"\n'
+        + "".join(f'    "{line}\\n"\n' for line in PEM_BODY)
+        + '    "-----END PRIVATE KEY-----\\n"\n)\n'
+    )
+    masked = mask(code)
+    assert not any(line in masked for line in PEM_BODY)
+    assert _quotes(masked) == _quotes(code)
+    # A window that holds only the END half of it.
+    tail = code[code.index(PEM_BODY[1]) :]
+    assert PEM_BODY[1] not in mask(tail) and PEM_BODY[2] not in mask(tail)
+    # And one that stops before END.
+    head = code[: code.index(PEM_BODY[2])]
+    assert PEM_BODY[0] not in mask(head) and PEM_BODY[1] not in mask(head)
+
+
 ORDINARY = [
     "def token(self):\n    return self._token\n",
     'if token == "(":\n    depth += 1\n',
@@ -200,6 +232,12 @@ def test_the_servers_own_key_is_masked_raw_and_escaped_even_in_a_mistral_shaped_
     secrets.add_secret(quoted)
     escaped = quoted.replace("\\", "\\\\").replace('"', '\\"')
     assert "odd" not in mask(f'key = "{escaped}"\n')
+
+
+def test_a_short_word_for_a_key_is_not_masked_in_code():
+    secrets.add_secret("ollama")
+    code = 'client = OpenAI(base_url=url, api_key="ollama")  # ollama needs no key\n'
+    assert mask(code) == code
 
 
 def test_registering_a_key_masks_lines_masked_before():

@@ -338,7 +338,7 @@ async def serve(server: FimLanguageServer, stdin: BinaryIO, stdout: BinaryIO) ->
     """Serve until `exit`, the end of stdin, a lost stdout or the editor's end; the exit code."""
     writer = StdoutWriter(stdout, on_lost=lambda: server.stop(0))
     server.protocol.set_writer(writer)
-    stopped = asyncio.ensure_future(server.wait_stopped())
+    stopped = server.stopped()
     read = await _pipe_reader(stdin) if loop_readable(stdin, stdout) else _thread_reader(stdin)
     reading = asyncio.ensure_future(read_messages(server, read))
     await asyncio.wait({stopped, reading}, return_when=asyncio.FIRST_COMPLETED)
@@ -347,10 +347,12 @@ async def serve(server: FimLanguageServer, stdin: BinaryIO, stdout: BinaryIO) ->
     reading.cancel()
     if stopped.done():
         return stopped.result()
-    stopped.cancel()
     if reading.cancelled():
         return 1
-    code = reading.result()
+    if (err := reading.exception()) is not None:
+        log.error("reading stdin failed: %r; exiting", err, exc_info=err)
+        return 1
+    code: int = reading.result()
     return code if server.exit_code is None else server.exit_code
 
 

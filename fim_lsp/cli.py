@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -218,4 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         server.start_tcp(args.host, args.port)
         return server.exit_code or 0
     # 0 after shutdown + exit (or when the editor is gone), 1 for exit without shutdown.
-    return start_stdio(server)
+    code = start_stdio(server)
+    # Tearing the interpreter down (pygls, httpx and all their modules) takes a second or more
+    # on a busy machine, while the editor waits for the process to end: flush and leave now.
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

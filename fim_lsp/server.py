@@ -430,11 +430,11 @@ class FimLanguageServer(LanguageServer):
         if not self._stopped.done():
             self._stopped.set_result(self.exit_code)
 
-    async def wait_stopped(self) -> int:
-        """Wait until `stop` is called; returns the exit code."""
+    def stopped(self) -> asyncio.Future[int]:
+        """A future that `stop` resolves with the exit code (serving stdio awaits it)."""
         if self._stopped is None:
             self._stopped = asyncio.get_running_loop().create_future()
-        return await self._stopped
+        return self._stopped
 
     def watch_parent(self, pid: int | None) -> None:
         """Exit once process `pid` (the editor, from initialize's processId) is gone."""

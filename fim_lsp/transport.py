@@ -49,6 +49,7 @@ _LINE_END = re.compile(rb"\r?\n")
 _SWALLOWED_HEADER = re.compile(rb"(?i)content-length[ \t]*:[ \t]*\d+[ \t]*\r?\n")
 # Bytes kept at the end of garbage: they may be the start of a header that is still arriving.
 _KEEP = 32
+_GARBAGE = "bytes that are not an LSP frame"
 
 _problems = RateLimitedLog(log)
 
@@ -87,12 +88,14 @@ class FrameDecoder:
         self._searched = 0
         # (bytes, why) for every stretch skipped since the caller last took them.
         self.skipped: list[tuple[int, str]] = []
+        self._skip_end = -1
 
     def feed(self, data: bytes) -> None:
         """Bytes as they arrive."""
         if self._pos and self._pos * 2 >= len(self._buf):
             del self._buf[: self._pos]
             self._searched = max(0, self._searched - self._pos)
+            self._skip_end -= self._pos
             self._pos = 0
         self._buf += data
 
@@ -100,13 +103,18 @@ class FrameDecoder:
         """Put bytes back in front: a body that was not a message is searched for headers."""
         self._buf[self._pos : self._pos] = data
         self._searched = 0
+        self._skip_end = -1
 
     def _skip(self, n: int, why: str) -> None:
         if n <= 0:
             return
-        if bytes(self._buf[self._pos : self._pos + n]).strip():
+        if why == _GARBAGE and self.skipped and self._skip_end == self._pos:
+            # The rest of a bad frame (right after its bad header): told with its cause, as one.
+            self.skipped[-1] = (self.skipped[-1][0] + n, self.skipped[-1][1])
+        elif bytes(self._buf[self._pos : self._pos + n]).strip():
             self.skipped.append((n, why))
         self._pos += n
+        self._skip_end = self._pos
 
     def next(self) -> bytes | None:
         """The next complete message body, or None until more bytes arrive.
@@ -118,9 +126,9 @@ class FrameDecoder:
         while True:
             start = _HEADER_START.search(buf, self._pos)
             if start is None:
-                self._skip(len(buf) - self._pos - _KEEP, "bytes that are not an LSP frame")
+                self._skip(len(buf) - self._pos - _KEEP, _GARBAGE)
                 return None
-            self._skip(start.start() - self._pos, "bytes that are not an LSP frame")
+            self._skip(start.start() - self._pos, _GARBAGE)
             end = _HEADER_END.search(buf, self._pos, self._pos + MAX_HEADER)
             if end is None:
                 if len(buf) - self._pos < MAX_HEADER:
@@ -330,7 +338,7 @@ async def serve(server: FimLanguageServer, stdin: BinaryIO, stdout: BinaryIO) ->
     """Serve until `exit`, the end of stdin, a lost stdout or the editor's end; the exit code."""
     writer = StdoutWriter(stdout, on_lost=lambda: server.stop(0))
     server.protocol.set_writer(writer)
-    stopped = asyncio.ensure_future(server.wait_stopped())
+    stopped = server.stopped()
     read = await _pipe_reader(stdin) if loop_readable(stdin, stdout) else _thread_reader(stdin)
     reading = asyncio.ensure_future(read_messages(server, read))
     await asyncio.wait({stopped, reading}, return_when=asyncio.FIRST_COMPLETED)
@@ -339,10 +347,12 @@ async def serve(server: FimLanguageServer, stdin: BinaryIO, stdout: BinaryIO) ->
     reading.cancel()
     if stopped.done():
         return stopped.result()
-    stopped.cancel()
     if reading.cancelled():
         return 1
-    code = reading.result()
+    if (err := reading.exception()) is not None:
+        log.error("reading stdin failed: %r; exiting", err, exc_info=err)
+        return 1
+    code: int = reading.result()
     return code if server.exit_code is None else server.exit_code
 
 

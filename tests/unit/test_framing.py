@@ -125,3 +125,13 @@ def test_process_alive() -> None:
     child.wait()
     assert not process_alive(child.pid)
     assert not process_alive(2**62)
+
+
+def test_a_bad_frame_is_told_once_with_its_cause() -> None:
+    decoder = FrameDecoder()
+    bad = b'Content-Length: abc\r\n\r\n{"lost":1}'
+    assert bodies(decoder, bad + framed(b"{}") + b"junk" + framed(b"[]")) == [b"{}", b"[]"]
+    assert decoder.skipped == [
+        (len(bad), "Content-Length is not a number: b'abc'"),
+        (4, "bytes that are not an LSP frame"),
+    ]

@@ -271,6 +271,9 @@ class HostileServer:
                     seen.ended = time.monotonic()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             return
+        except asyncio.CancelledError:
+            # The server is stopping (asyncio's stream callback in 3.11 logs a cancelled handler).
+            return
         finally:
             with contextlib.suppress(Exception):
                 stream.close()

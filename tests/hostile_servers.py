@@ -102,9 +102,18 @@ async def gzip_comments(w: Writer) -> None:
 
 async def gzip_bomb(w: Writer) -> None:
     """1 GB of zeros (no line end anywhere) in ~1 MB of gzip, chunked."""
+    await _send_gzip_gigabyte(w, b"\0" * (1 << 20))
+
+
+async def gzip_comments_1gb(w: Writer) -> None:
+    """1 GB of SSE comment lines (half a billion of them) in ~1 MB of gzip, chunked."""
+    await _send_gzip_gigabyte(w, b":\n" * (1 << 19))
+
+
+async def _send_gzip_gigabyte(w: Writer, block: bytes) -> None:
     await w.send(head(200, {**SSE, "Content-Encoding": "gzip", "Transfer-Encoding": "chunked"}))
     batch: list[bytes] = []
-    for part in gzip_repeated(b"\0" * (1 << 20), 1024):
+    for part in gzip_repeated(block, 1024):
         batch.append(part)
         if len(batch) == 32:
             await w.send(chunked(b"".join(batch)))
@@ -167,6 +176,7 @@ async def sse_drip(w: Writer) -> None:
 SCENARIOS: dict[str, Scenario] = {
     "gzip-comments": gzip_comments,
     "gzip-bomb": gzip_bomb,
+    "gzip-comments-1gb": gzip_comments_1gb,
     "error-100mb": error_100mb,
     "error-drip": error_drip,
     "no-headers": no_headers,
@@ -260,6 +270,9 @@ class HostileServer:
                 finally:
                     seen.ended = time.monotonic()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            return
+        except asyncio.CancelledError:
+            # The server is stopping (asyncio's stream callback in 3.11 logs a cancelled handler).
             return
         finally:
             with contextlib.suppress(Exception):

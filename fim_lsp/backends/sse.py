@@ -46,16 +46,35 @@ class SSEDecoder:
             self._after_cr = False
             if text.startswith("\n"):
                 text = text[1:]
+        events: list[str] = []
+        if self._partial:
+            # The line left unfinished by the last chunk ends first.
+            end = _LINE_BREAK.search(text)
+            if end is None:
+                self._grow(text)
+                return events
+            self._partial.append(text[: end.start()])
+            line = "".join(self._partial)
+            self._partial = []
+            self._partial_chars = 0
+            self._lines([line], events)
+            self._after_cr = end.end() == len(text) and text.endswith("\r")
+            text = text[end.end() :]
+        if not text:
+            return events
+        if not self._data and len(text) <= self._max_line and "data" not in text:
+            # No event can be in it (keep-alive comments, a flood of them): only its
+            # unfinished last line matters, found without splitting it into lines.
+            cut = max(text.rfind("\n"), text.rfind("\r")) + 1
+            if cut:
+                self._after_cr = text.endswith("\r")
+            if cut < len(text):
+                self._grow(text[cut:])
+            return events
         lines = _LINE_BREAK.split(text)
         rest = lines.pop()
-        events: list[str] = []
         if lines:
             self._after_cr = text.endswith("\r")
-            if self._partial:
-                self._partial.append(lines[0])
-                lines[0] = "".join(self._partial)
-                self._partial = []
-                self._partial_chars = 0
             self._lines(lines, events)
         if rest:
             self._grow(rest)

@@ -146,7 +146,9 @@ async def stream_deltas(
                 if delta.done or produced >= limit:
                     return
         except asyncio.TimeoutError as err:
-            raise APITimeoutError(f"{host} did not finish within {timeout:g} s") from err
+            raise APITimeoutError(
+                f"{host} stopped answering: the answer did not finish within {timeout:g} s"
+            ) from err
         except httpx.TimeoutException as err:
             raise APITimeoutError(f"{host} stopped answering for {timeout:g} s") from err
         except httpx.HTTPError as err:

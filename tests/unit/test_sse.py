@@ -155,3 +155,37 @@ def test_ndjson_bounds_a_line_and_joins_long_lines_once() -> None:
     for _ in range(500):
         assert decoder.feed(b"z" * 1000) == []
     assert decoder.feed(b"\n") == ["z" * 500_000]
+
+
+def reference_events(raw: bytes) -> list[str]:
+    """The SSE rules applied to a whole stream at once: the decoder must agree in any chunking."""
+    import re
+
+    text = raw.decode("utf-8", "replace").removeprefix("\ufeff")
+    events, data = [], []
+    for line in [*re.split(r"\r\n|\r|\n", text), ""]:
+        if not line:
+            if data:
+                events.append("\n".join(data))
+            data = []
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            if name == "data":
+                data.append(value.removeprefix(" "))
+    return events
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_streams_in_random_chunks_decode_as_the_rules_say(seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    parts = ["data: a", "data:b", "data", ": dat", ": keep-alive", "da", "ta: x", "id: 1", "", "é"]
+    ends = ["\n", "\r", "\r\n"]
+    raw = ("\ufeff" if seed % 2 else "") + "".join(
+        rng.choice(parts) + rng.choice(ends) for _ in range(rng.randrange(1, 60))
+    )
+    data = raw.encode()
+    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randrange(0, 20))))
+    chunks = [data[a:b] for a, b in zip([0, *cuts], [*cuts, len(data)], strict=True)]
+    assert decode(chunks) == reference_events(data)

@@ -53,9 +53,10 @@ def cut(lines: list[str], view: View) -> int | None:
             view.at_cursor.in_line_comment
             or view.language in PROSE
             or (view.at_cursor.string is not None and scanner.in_code and first_depth <= 0)
+            or (view.multiline == "always" and scanner.in_code and first_depth <= 0)
         ):
             # A comment, a line of prose or a docstring the first line closes ends with its
-            # line: the next lines are new statements.
+            # line: the next lines are new statements ("always": so does any complete line).
             inside = False
         elif not is_blank(lines[0]):
             # Mid-statement: only continuation lines (deeper) belong to it.

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..context import FimContext
-from ._syntax import Scanner, Syntax, syntax_of
+from ._syntax import CLOSING, Scanner, Syntax, syntax_of
 
 # How far the rules look around the cursor: enough for every rule, bounded so cost is not the file's.
 _AFTER_LINES = 40
@@ -22,7 +22,6 @@ _CODE_LIKE = re.compile(
     r"[=()\[\]{}]|:\s*$|^\s*(def|class|import|from|return|if|elif|else|for|while|with|try|except|"
     r"raise|assert|pass|break|continue|yield|@)\b"
 )
-_PAIR = {")": "(", "]": "[", "}": "{"}
 # Blank lines at the end of a text, with the line end before them.
 TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
 _ALIGNED = re.compile(r"[^\s.?!] {2,}(?![#/\s*])\S")
@@ -95,9 +94,9 @@ class View:
 
     def may_close(self, line: str) -> bool:
         """Whether a line starting with a closer can close a bracket open before the cursor's line."""
-        if self.open_before is None or not line or line[0] not in _PAIR:
+        if self.open_before is None or not line or line[0] not in CLOSING:
             return True
-        return _PAIR[line[0]] in self.open_before
+        return CLOSING[line[0]] in self.open_before
 
     def scan_from_line_start(self, text: str) -> Scanner:
         """A scanner over the cursor's line prefix and `text`, counting from the cursor.

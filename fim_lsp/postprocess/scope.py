@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 
 from . import blocks
-from ._syntax import PROSE, Scanner
+from ._syntax import CLOSING, PROSE, Scanner
 from ._view import View, indent_width, is_blank
 
-_CLOSERS = frozenset(")]}")
-_PAIRS = {")": "(", "]": "[", "}": "{"}
 _LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 
@@ -78,7 +76,7 @@ def cut(lines: list[str], view: View) -> int | None:
     limit = base + 1 if inside else base
     # A line closing a block opened before the cursor's line is wanted only where the document
     # closes that block right after the cursor (or ends): elsewhere the block goes on.
-    closer_next = nxt is not None and nxt[1].lstrip()[:1] in _CLOSERS
+    closer_next = nxt is not None and nxt[1].lstrip()[:1] in CLOSING
     closing_allowed = nxt is None or (
         closer_next
         and suffix_indent is not None
@@ -135,7 +133,7 @@ def cut(lines: list[str], view: View) -> int | None:
         if hold and scanner.depth < hold:
             # The line closes the bracket that was open at the cursor: it ends the suggestion,
             # if it is that bracket's closer, not left of the line that opened it.
-            if stripped[:1] in _CLOSERS and (_PAIRS[stripped[0]] != top or width < base):
+            if stripped[:1] in CLOSING and (CLOSING[stripped[0]] != top or width < base):
                 return i
             return i + 1
         if low < min(0, first_depth):
@@ -162,7 +160,7 @@ def cut(lines: list[str], view: View) -> int | None:
         if start_depth > 0:
             # Inside `(` or `[` open at the cursor, lines continue deeper than the cursor's line
             # or close it; a `{` block (namespaces, case labels) is left to its brackets.
-            if top in ("(", "[") and stripped[:1] not in _CLOSERS and width <= base:
+            if top in ("(", "[") and stripped[:1] not in CLOSING and width <= base:
                 return comments_from if comments_from is not None else i
             continue
         if syntax.preprocessor and stripped.startswith("#"):

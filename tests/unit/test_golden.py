@@ -64,3 +64,30 @@ def test_nothing_and_empty_sections() -> None:
 def test_malformed_cases_are_refused(text: str) -> None:
     with pytest.raises(CaseError):
         parse_case(text, "bad.case", "python")
+
+
+def test_streaming_never_changes_the_answer_on_mixed_cases() -> None:
+    # Documents, cursors and model texts of different cases mixed: shapes nobody wrote a case for.
+    import random
+
+    from fim_lsp.context import FimContext
+    from fim_lsp.postprocess import postprocess, stream_done
+
+    rng = random.Random(7)
+    for _ in range(300):
+        a, b = rng.choice(CASES), rng.choice(CASES)
+        cursor = a.cursor if rng.random() < 0.5 else rng.randrange(len(a.document) + 1)
+        ctx = FimContext(
+            a.document[:cursor],
+            a.document[cursor:],
+            a.language,
+            multiline=rng.choice(["auto", "always", "never"]),
+        )
+        model = b.model if rng.random() < 0.7 else a.model
+        whole = postprocess(model, ctx)
+        raw = ""
+        for start in range(0, len(model), 2):
+            raw = model[: start + 2]
+            if stream_done(raw, ctx):
+                break
+        assert postprocess(raw, ctx) == whole, (a.name, b.name, cursor)

@@ -139,6 +139,29 @@ def cut(lines: list[str], view: View) -> int | None:
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
             if view.unclosed is None:
+                if (
+                    view.windows_cut
+                    and closer_next
+                    and suffix_indent is not None
+                    and width > suffix_indent
+                    and view.may_close(stripped)
+                ):
+                    # Deeper than the document's next closer: it ends an inner block the
+                    # document leaves open, and the lines after it belong to the outer one.
+                    base = limit = width
+                    gap_floor = body_indent = None
+                    comments_from = None
+                    continue
+                if (
+                    view.windows_cut
+                    and not closer_next
+                    and suffix_indent is not None
+                    and suffix_indent <= width
+                    and view.may_close(stripped)
+                ):
+                    # The document goes on at this level without closing the block: it lacks
+                    # the closer.
+                    return i + 1
                 return i + 1 if closing_allowed and view.may_close(stripped) else i
             # The document's brackets say how many blocks it lacks the end of.
             floor = view.at_cursor.depth - len(view.unclosed)

@@ -9,7 +9,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from eval_golden import CHUNKS, Case, CaseError, load_cases, parse_case, run, run_streamed
+from eval_golden import (
+    CHUNKS,
+    Case,
+    CaseError,
+    load_cases,
+    padded,
+    parse_case,
+    run,
+    run_streamed,
+)
 
 CASES = load_cases()
 
@@ -29,6 +38,14 @@ def test_streaming_stops_without_changing_the_answer(case: Case) -> None:
     whole = run(case)
     for size in CHUNKS:
         assert run_streamed(case, size) == whole, size
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_is_exact_in_a_large_document(case: Case) -> None:
+    # The windows cut the document above, below, or both: bracket balance is then partly unknown.
+    for above, below in ((True, False), (False, True), (True, True)):
+        big = padded(case, above, below)
+        assert run(big) == big.expected, (above, below, case.why)
 
 
 def test_sections_lose_only_the_newline_before_the_next_marker() -> None:

@@ -100,6 +100,8 @@ def cut(lines: list[str], view: View) -> int | None:
     syntax = view.syntax
     # (A `*` line outside a comment is not a comment's continuation: `*/` twice is noise.)
     comment_marks = (*syntax.line_comments, "/*") if syntax.block_comment else syntax.line_comments
+    # The document's next line continues a ` * ` block comment.
+    starred = nxt is not None and nxt[1].lstrip()[:1] == "*" and nxt[1].lstrip()[:2] != "*/"
     blank_at: int | None = None
     # Comment lines may sit at any indentation: they belong to whatever code follows them.
     comments_from: int | None = None
@@ -107,6 +109,7 @@ def cut(lines: list[str], view: View) -> int | None:
         line = lines[i]
         start_depth = scanner.depth
         top = scanner_top(scanner, start_depth)
+        in_comment = scanner.in_block_comment
         in_text = (
             scanner.string is not None or scanner.in_block_comment or scanner.heredoc is not None
         )
@@ -126,6 +129,9 @@ def cut(lines: list[str], view: View) -> int | None:
             # Comment and docstring text lines up with where it started; a line left of the
             # cursor's line has left it.
             if indent_width(line) < base and not heredoc:
+                return i
+            if in_comment and starred and not line.lstrip().startswith("*"):
+                # The document's block comment goes on with ` * ` lines: code is not in it.
                 return i
             continue
         stripped = line.lstrip()

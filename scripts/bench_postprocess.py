@@ -85,12 +85,18 @@ def main() -> int:
             per_case["warm"].append(timed(partial(postprocess, case.model, new)))
             new = fresh(ctx)
             prepare(new)
-            deltas = [
-                timed(partial(stream_done, case.model[: k + args.chunk], new))
-                for k in range(0, len(case.model), args.chunk)
-            ]
+            deltas = []
+            text = ""
+            for k in range(0, len(case.model), args.chunk):
+                text = case.model[: k + args.chunk]
+                start = time.perf_counter()
+                done = stream_done(text, new)
+                deltas.append(time.perf_counter() - start)
+                if done:
+                    # The server stops reading here.
+                    break
             per_case["delta"].extend(deltas)
-            per_case["stream"].append(sum(deltas) + per_case["warm"][-1])
+            per_case["stream"].append(sum(deltas) + timed(partial(postprocess, text, new)))
         for name, samples in per_case.items():
             calls[name].extend(samples)
             best[name].append(min(samples))

@@ -20,6 +20,7 @@ streams the text in small chunks through `stream_done` and checks the early stop
 
     python scripts/eval_golden.py [--server] [--json out.json] [--show] [--strict] [languages...]
 
+--padded runs each case inside a document too large for the windows (the windows cut it).
 --server drives the real `fim-lsp` over stdio with a mock model that streams the case's text
 (what an editor gets, item ranges included) instead of calling post-processing in-process.
 """
@@ -27,6 +28,7 @@ streams the text in small chunks through `stream_done` and checks the early stop
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections import Counter, defaultdict
@@ -206,6 +208,39 @@ def apply(case: Case, suggestion: Suggestion | None) -> str | None:
     return doc[: case.cursor] + suggestion.text + doc[case.cursor + suggestion.replace :]
 
 
+# Comment lines for padding documents past the windows (they hold no brackets or strings).
+_PAD_COMMENT = {"python": "#", "shellscript": "#", "ruby": "#", "r": "#", "yaml": "#", "css": "/*"}
+PAD_ABOVE = 160
+PAD_BELOW = 80
+
+
+def _pad_line(language: str, k: int) -> str:
+    mark = _PAD_COMMENT.get(language, "//")
+    if language in ("markdown", "plaintext"):
+        return f"Filler paragraph line {k} of padding text.\n"
+    if mark == "/*":
+        return f"/* filler line {k} of padding text */\n"
+    return f"{mark} filler line {k} of padding text\n"
+
+
+def padded(case: Case, above: bool, below: bool) -> Case:
+    """The case inside a document too large for the windows: comment lines above and below.
+
+    Below only when text follows the cursor (a case at the end of its file stays there).
+    """
+    head = "".join(_pad_line(case.language, k) for k in range(PAD_ABOVE)) if above else ""
+    tail = ""
+    if below and case.document[case.cursor :].strip():
+        tail = "" if case.document.endswith("\n") else "\n"
+        tail += "".join(_pad_line(case.language, k) for k in range(PAD_BELOW))
+    return dataclasses.replace(
+        case,
+        document=head + case.document + tail,
+        cursor=case.cursor + len(head),
+        expected=None if case.expected is None else head + case.expected + tail,
+    )
+
+
 def run(case: Case) -> str | None:
     """The document after accepting what post-processing makes of the whole model text."""
     return apply(case, postprocess(case.model, context_of(case)))
@@ -373,8 +408,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--server", action="store_true", help="through the real fim-lsp over stdio, not in-process"
     )
+    parser.add_argument(
+        "--padded",
+        action="store_true",
+        help="each case inside a large document (comment lines above and below the windows)",
+    )
     args = parser.parse_args(argv)
     cases = load_cases(GOLDEN, args.only)
+    if args.padded:
+        cases = [padded(c, True, True) for c in cases]
     results = evaluate_server(cases) if args.server else evaluate(cases)
     if args.show:
         for r in results:

@@ -97,6 +97,9 @@ def stream_done(text: str, ctx: FimContext) -> bool:
 @lru_cache(maxsize=256)
 def _lines_done(text: str, ctx: FimContext) -> bool:
     """`stream_done` for text that ends with a line end (or is empty)."""
+    if not text.strip():
+        # Only line ends so far: where the answer starts is not known yet.
+        return False
     view = view_of(ctx)
     if fences.pending(text, view):
         return False

@@ -45,6 +45,7 @@ ANGLE_BRACKETS = frozenset(
 )  # fmt: skip
 # Documents of prose: a line ends where it ends, indentation says little.
 PROSE = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "asciidoc"})
+_CHAR_LITERAL = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|.)|[^'\\])'")
 # A shell here-document: its lines are text until the one that is only the word.
 _HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_]\w*)['\"]?")
 # Languages whose blocks are delimited by indentation only.
@@ -64,6 +65,8 @@ class Syntax:
     regex: bool = False
     # Shell `case` arms: `start)` ends a pattern, it closes no bracket.
     case_patterns: bool = False
+    # `'{'` is a character, though `'` alone starts no string (Rust lifetimes).
+    char_literals: bool = False
 
 
 def syntax_of(language_id: str) -> Syntax:
@@ -94,6 +97,7 @@ def syntax_of(language_id: str) -> Syntax:
         indent_blocks=lang in INDENT_BLOCKS,
         regex=lang in _REGEX,
         case_patterns=lang in _SHELL,
+        char_literals=lang == "rust",
     )
 
 
@@ -200,6 +204,10 @@ class Scanner:
                 opened = True
             elif ch == ")" and syn.case_patterns and not opened and text[:i].strip():
                 pass
+            elif ch == "'" and syn.char_literals:
+                found = _CHAR_LITERAL.match(text, i)
+                i = found.end() if found else i + 1
+                continue
             elif ch == "<" and syn.case_patterns and text.startswith("<<", i):
                 found = _HEREDOC.match(text, i)
                 if found:
@@ -267,6 +275,8 @@ def _specials(syntax: Syntax) -> re.Pattern[str]:
         chars.add("/")
     if syntax.case_patterns:
         chars.add("<")
+    if syntax.char_literals:
+        chars.add("'")
     return re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..context import FimContext
-from ._syntax import Scanner, Syntax, syntax_of
+from ._syntax import CLOSING, Scanner, Syntax, syntax_of
 
 # How far the rules look around the cursor: enough for every rule, bounded so cost is not the file's.
 _AFTER_LINES = 40
@@ -22,7 +22,6 @@ _CODE_LIKE = re.compile(
     r"[=()\[\]{}]|:\s*$|^\s*(def|class|import|from|return|if|elif|else|for|while|with|try|except|"
     r"raise|assert|pass|break|continue|yield|@)\b"
 )
-_PAIR = {")": "(", "]": "[", "}": "{"}
 # Blank lines at the end of a text, with the line end before them.
 TRAILING_BLANK_LINES = re.compile(r"\n[ \t\n]*\Z")
 _ALIGNED = re.compile(r"[^\s.?!] {2,}(?![#/\s*])\S")
@@ -79,10 +78,12 @@ class View:
     # The same, as scanned from the start of the (possibly cut) prefix window.
     open_stack: str
     # Brackets open at the cursor that the document after it does not close (outermost first):
-    # the blocks a suggestion may end. None when the windows cut the document or it does not pair.
+    # the blocks a suggestion may end. None when unknown (cut windows, brackets that do not pair).
     unclosed: str | None
     # Only whitespace after the cursor, to the document's end.
     at_end: bool
+    # The windows hide part of the document (before or after): brackets may pair outside them.
+    windows_cut: bool
     # The `multiline` setting: "auto", "always" or "never".
     multiline: str
 
@@ -95,9 +96,9 @@ class View:
 
     def may_close(self, line: str) -> bool:
         """Whether a line starting with a closer can close a bracket open before the cursor's line."""
-        if self.open_before is None or not line or line[0] not in _PAIR:
+        if self.open_before is None or not line or line[0] not in CLOSING:
             return True
-        return _PAIR[line[0]] in self.open_before
+        return CLOSING[line[0]] in self.open_before
 
     def scan_from_line_start(self, text: str) -> Scanner:
         """A scanner over the cursor's line prefix and `text`, counting from the cursor.
@@ -171,8 +172,14 @@ def _detect_indent_unit(lines: list[str]) -> str:
     return ""
 
 
-def _unclosed(at_cursor: Scanner, open_stack: str, suffix: str) -> str | None:
-    """The brackets open at the cursor that `suffix` leaves open; None if it closes others."""
+def _unclosed(
+    at_cursor: Scanner, open_stack: str, suffix: str, prefix_whole: bool, suffix_whole: bool
+) -> str | None:
+    """The brackets open at the cursor that `suffix` leaves open, or None when unknown.
+
+    A window cut from the document hides brackets opened before it or closed after it: the
+    suffix closing all the brackets seen open still proves none is missing.
+    """
     scanner = at_cursor.copy()
     scanner.stack = [*open_stack, *at_cursor.stack]
     scanner.unmatched = scanner.mismatched = 0
@@ -182,7 +189,11 @@ def _unclosed(at_cursor: Scanner, open_stack: str, suffix: str) -> str | None:
         if k:
             scanner.newline()
         low = min(low, scanner.feed(line))
-    if scanner.unmatched or scanner.mismatched:
+    if scanner.mismatched or (scanner.unmatched and prefix_whole):
+        # Closers with no opener in a whole document: it does not pair, nothing can be said.
+        return None
+    if low > 0 and not suffix_whole:
+        # The missing closers may stand past the window.
         return None
     return "".join(opened[: max(0, low)])
 
@@ -226,10 +237,12 @@ def view_of(ctx: FimContext) -> View:
     at_cursor.unmatched = 0
     # What the suffix closes is known only when the window holds all of it.
     suffix_whole = not ctx.suffix_cut and len(ctx.suffix) <= _SCAN_CHARS // 2
-    unclosed = (
-        _unclosed(at_cursor, open_stack[: len(open_stack) - prefix_unmatched], suffix)
-        if open_before is not None and suffix_whole
-        else None
+    unclosed = _unclosed(
+        at_cursor,
+        open_stack[: len(open_stack) - prefix_unmatched],
+        suffix,
+        open_before is not None,
+        suffix_whole,
     )
     sample = code_lines[-_INDENT_SAMPLE_LINES:] + [
         line for line in after if not line.lstrip().startswith(comment_starts)
@@ -257,5 +270,6 @@ def view_of(ctx: FimContext) -> View:
         open_stack=open_stack,
         unclosed=unclosed,
         at_end=not ctx.suffix.strip() and not ctx.suffix_cut,
+        windows_cut=open_before is None or not suffix_whole,
         multiline=ctx.multiline,
     )

@@ -52,8 +52,11 @@ def _drop_last(text: str, view: View) -> str:
         duplicate = indent_width(theirs) == base
     elif low < 0:
         # It closes a block opened before the cursor's line: the document's closer is that
-        # block's when it sits left of the cursor's line.
-        duplicate = indent_width(theirs) < base
+        # block's when it sits left of the cursor's line, and not right of this one (a
+        # deeper closer ends an inner block the document leaves open).
+        duplicate = indent_width(theirs) < base and (
+            not view.windows_cut or indent_width(lines[-1]) <= indent_width(theirs)
+        )
     else:
         # A nested block's closer is the answer's own.
         duplicate = False

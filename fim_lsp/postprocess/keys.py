@@ -24,6 +24,9 @@ def _siblings(lines: list[str], column: int) -> set[str]:
     """Keys at `column` in the mapping the first of `lines` belongs to, read until it ends."""
     names: set[str] = set()
     for line in lines:
+        if line.startswith(("---", "...")):
+            # A new YAML document.
+            break
         if is_blank(line) or line.lstrip().startswith("#"):
             continue
         key = _key(line)

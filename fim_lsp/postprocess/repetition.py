@@ -186,9 +186,14 @@ def near_cut(lines: list[str], final: bool) -> int | None:
     return None
 
 
-# A unit ending in `=` or a sentence, repeated to the end of the line: `x = x = x = ...`.
+# A phrase repeated to the end of the line: `x = x = x = ...`, a sentence again and again.
 _IN_LINE = re.compile(r"((?:\w+\W+){1,12}?)\1+")
+_ASSIGNMENT = re.compile(r"[\w.]+\s*=\s*\Z")
+_SENTENCE = re.compile(r".*\w[.!?]\s+\Z")
 _IN_LINE_COPIES = 3
+# Any other phrase must be long and loop long: rows of cells or arguments repeat by design.
+_PHRASE_CHARS = 12
+_PHRASE_COPIES = 6
 _SENTENCE_CHARS = 20
 
 
@@ -196,13 +201,17 @@ def in_line(line: str) -> int | None:
     """Where a line starts looping on one phrase (the start of its second copy), or None."""
     for match in _IN_LINE.finditer(line):
         unit = match.group(1)
-        if "=" not in unit and len(unit) < _SENTENCE_CHARS:
+        if _ASSIGNMENT.match(unit) or (len(unit) >= _SENTENCE_CHARS and _SENTENCE.match(unit)):
+            needed = _IN_LINE_COPIES
+        elif len(unit) >= _PHRASE_CHARS:
+            needed = _PHRASE_COPIES
+        else:
             continue
         tail = line[match.end() :]
         # The loop runs to the line's end (the last copy may be cut short).
         if not (unit.startswith(tail) or unit.rstrip().startswith(tail.rstrip())):
             continue
         copies = (match.end() - match.start()) // len(unit) + (1 if tail.strip() else 0)
-        if copies >= _IN_LINE_COPIES:
+        if copies >= needed:
             return match.start() + len(unit)
     return None

@@ -173,13 +173,25 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
     if stripped != text and stripped.rstrip(" \t").endswith(core):
         candidates.append(stripped.rstrip(" \t"))
     angles = ">" in rest and view.language in ANGLE_BRACKETS
+    # A first line that ends with the closers (`a, b):`), then a body: they were re-written
+    # there, and the body's last line must not get them again.
+    body_after = "\n" in text.strip() and text.split("\n", 1)[0].rstrip().endswith(core)
+    if body_after:
+        candidates.append(text.rstrip())
 
-    def score(candidate: str) -> tuple[int, int, int, int]:
+    def score(candidate: str) -> tuple[int, int, int, int, int]:
         doubled = sum(candidate.count(p * 2) for p in _SEAM_PUNCTUATION)
         last = (view.line_prefix + candidate).rsplit("\n", 1)[-1]
         angle = _angle_imbalance(last) if angles else 0
+        moved = int(body_after and candidate != text.rstrip())
         # Fewest brackets left unbalanced; then no `;;`; then drop as little as possible.
-        return _imbalance(view, candidate), angle, doubled, len(text + rest) - len(candidate)
+        return (
+            _imbalance(view, candidate),
+            angle,
+            doubled,
+            moved,
+            len(text + rest) - len(candidate),
+        )
 
     best = min(candidates, key=score)
     return best, len(rest)

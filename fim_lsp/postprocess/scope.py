@@ -5,11 +5,9 @@ from __future__ import annotations
 import re
 
 from . import blocks
-from ._syntax import PROSE, Scanner
+from ._syntax import CLOSING, PROSE, Scanner
 from ._view import View, indent_width, is_blank
 
-_CLOSERS = frozenset(")]}")
-_PAIRS = {")": "(", "]": "[", "}": "{"}
 _LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 
@@ -53,9 +51,10 @@ def cut(lines: list[str], view: View) -> int | None:
             view.at_cursor.in_line_comment
             or view.language in PROSE
             or (view.at_cursor.string is not None and scanner.in_code and first_depth <= 0)
+            or (view.multiline == "always" and scanner.in_code and first_depth <= 0)
         ):
             # A comment, a line of prose or a docstring the first line closes ends with its
-            # line: the next lines are new statements.
+            # line: the next lines are new statements ("always": so does any complete line).
             inside = False
         elif not is_blank(lines[0]):
             # Mid-statement: only continuation lines (deeper) belong to it.
@@ -77,7 +76,7 @@ def cut(lines: list[str], view: View) -> int | None:
     limit = base + 1 if inside else base
     # A line closing a block opened before the cursor's line is wanted only where the document
     # closes that block right after the cursor (or ends): elsewhere the block goes on.
-    closer_next = nxt is not None and nxt[1].lstrip()[:1] in _CLOSERS
+    closer_next = nxt is not None and nxt[1].lstrip()[:1] in CLOSING
     closing_allowed = nxt is None or (
         closer_next
         and suffix_indent is not None
@@ -101,6 +100,8 @@ def cut(lines: list[str], view: View) -> int | None:
     syntax = view.syntax
     # (A `*` line outside a comment is not a comment's continuation: `*/` twice is noise.)
     comment_marks = (*syntax.line_comments, "/*") if syntax.block_comment else syntax.line_comments
+    # The document's next line continues a ` * ` block comment.
+    starred = nxt is not None and nxt[1].lstrip()[:1] == "*" and nxt[1].lstrip()[:2] != "*/"
     blank_at: int | None = None
     # Comment lines may sit at any indentation: they belong to whatever code follows them.
     comments_from: int | None = None
@@ -108,6 +109,7 @@ def cut(lines: list[str], view: View) -> int | None:
         line = lines[i]
         start_depth = scanner.depth
         top = scanner_top(scanner, start_depth)
+        in_comment = scanner.in_block_comment
         in_text = (
             scanner.string is not None or scanner.in_block_comment or scanner.heredoc is not None
         )
@@ -128,18 +130,44 @@ def cut(lines: list[str], view: View) -> int | None:
             # cursor's line has left it.
             if indent_width(line) < base and not heredoc:
                 return i
+            if in_comment and starred and not line.lstrip().startswith("*"):
+                # The document's block comment goes on with ` * ` lines: code is not in it.
+                return i
             continue
         stripped = line.lstrip()
         width = indent_width(line)
         if hold and scanner.depth < hold:
             # The line closes the bracket that was open at the cursor: it ends the suggestion,
             # if it is that bracket's closer, not left of the line that opened it.
-            if stripped[:1] in _CLOSERS and (_PAIRS[stripped[0]] != top or width < base):
+            if stripped[:1] in CLOSING and (CLOSING[stripped[0]] != top or width < base):
                 return i
             return i + 1
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
             if view.unclosed is None:
+                if (
+                    view.windows_cut
+                    and closer_next
+                    and suffix_indent is not None
+                    and width > suffix_indent
+                    and view.may_close(stripped)
+                ):
+                    # Deeper than the document's next closer: it ends an inner block the
+                    # document leaves open, and the lines after it belong to the outer one.
+                    base = limit = width
+                    gap_floor = body_indent = None
+                    comments_from = None
+                    continue
+                if (
+                    view.windows_cut
+                    and not closer_next
+                    and suffix_indent is not None
+                    and suffix_indent <= width
+                    and view.may_close(stripped)
+                ):
+                    # The document goes on at this level without closing the block: it lacks
+                    # the closer.
+                    return i + 1
                 return i + 1 if closing_allowed and view.may_close(stripped) else i
             # The document's brackets say how many blocks it lacks the end of.
             floor = view.at_cursor.depth - len(view.unclosed)
@@ -161,7 +189,7 @@ def cut(lines: list[str], view: View) -> int | None:
         if start_depth > 0:
             # Inside `(` or `[` open at the cursor, lines continue deeper than the cursor's line
             # or close it; a `{` block (namespaces, case labels) is left to its brackets.
-            if top in ("(", "[") and stripped[:1] not in _CLOSERS and width <= base:
+            if top in ("(", "[") and stripped[:1] not in CLOSING and width <= base:
                 return comments_from if comments_from is not None else i
             continue
         if syntax.preprocessor and stripped.startswith("#"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ._syntax import CLOSING
 from ._view import TRAILING_BLANK_LINES, View, indent_width, is_blank
 
 # A word character or a closing bracket before a dot: member access, where no space follows.
@@ -263,7 +264,11 @@ def trim_start(text: str, view: View) -> str:
         # At the end of the file Codestral starts a value on a new line: it belongs on this one.
         stripped = text.lstrip(" \t\n")
         nxt = text[: len(text) - len(stripped)].rsplit("\n", 1)[-1] + stripped.split("\n", 1)[0]
-        if stripped and indent_width(nxt) <= indent_width(line_prefix):
+        if (
+            stripped
+            and indent_width(nxt) <= indent_width(line_prefix)
+            and stripped[0] not in CLOSING
+        ):
             return stripped if line_prefix[-1].isspace() else " " + stripped
     if newline > 0 and is_blank(text[:newline]):
         # Spaces before the first newline would be trailing whitespace on the cursor's line.

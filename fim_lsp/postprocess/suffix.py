@@ -94,14 +94,14 @@ def drop_echoed_last_line(text: str, view: View) -> str:
     if found is None or view.mid_line:
         return text
     lines = text.split("\n")
-    if len(lines) == 1 and is_blank(view.line_prefix):
-        # A lone line on an empty line: it is an echo when it is the next line, indentation too.
-        lines = [view.line_prefix + text, ""]
-        lines.reverse()
-    if len(lines) < 2 or lines[-1].rstrip() != found[1].rstrip() or is_blank(lines[-1]):
+    if len(lines) == 1:
+        if not is_blank(view.line_prefix):
+            return text
+        # A lone line on an empty line: an echo when it is the next line, indentation too.
+        lines = ["", view.line_prefix + text]
+    if lines[-1].rstrip() != found[1].rstrip() or is_blank(lines[-1]):
         return text
     if lines[-1].lstrip()[0] in CLOSING or blocks.ends_block(lines[-1], view):
         # Block ends are judged by their brackets or openers (closing.py), not by their text.
         return text
-    kept = TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))
-    return kept
+    return TRAILING_BLANK_LINES.sub("", "\n".join(lines[:-1]))

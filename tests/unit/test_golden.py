@@ -9,7 +9,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
-from eval_golden import CHUNKS, Case, CaseError, load_cases, parse_case, run, run_streamed
+from eval_golden import (
+    CHUNKS,
+    Case,
+    CaseError,
+    load_cases,
+    padded,
+    parse_case,
+    run,
+    run_streamed,
+)
 
 CASES = load_cases()
 
@@ -29,6 +38,14 @@ def test_streaming_stops_without_changing_the_answer(case: Case) -> None:
     whole = run(case)
     for size in CHUNKS:
         assert run_streamed(case, size) == whole, size
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case_is_exact_in_a_large_document(case: Case) -> None:
+    # The windows cut the document above, below, or both: bracket balance is then partly unknown.
+    for above, below in ((True, False), (False, True), (True, True)):
+        big = padded(case, above, below)
+        assert run(big) == big.expected, (above, below, case.why)
 
 
 def test_sections_lose_only_the_newline_before_the_next_marker() -> None:
@@ -64,3 +81,30 @@ def test_nothing_and_empty_sections() -> None:
 def test_malformed_cases_are_refused(text: str) -> None:
     with pytest.raises(CaseError):
         parse_case(text, "bad.case", "python")
+
+
+def test_streaming_never_changes_the_answer_on_mixed_cases() -> None:
+    # Documents, cursors and model texts of different cases mixed: shapes nobody wrote a case for.
+    import random
+
+    from fim_lsp.context import FimContext
+    from fim_lsp.postprocess import postprocess, stream_done
+
+    rng = random.Random(7)
+    for _ in range(300):
+        a, b = rng.choice(CASES), rng.choice(CASES)
+        cursor = a.cursor if rng.random() < 0.5 else rng.randrange(len(a.document) + 1)
+        ctx = FimContext(
+            a.document[:cursor],
+            a.document[cursor:],
+            a.language,
+            multiline=rng.choice(["auto", "always", "never"]),
+        )
+        model = b.model if rng.random() < 0.7 else a.model
+        whole = postprocess(model, ctx)
+        raw = ""
+        for start in range(0, len(model), 2):
+            raw = model[: start + 2]
+            if stream_done(raw, ctx):
+                break
+        assert postprocess(raw, ctx) == whole, (a.name, b.name, cursor)

@@ -24,3 +24,8 @@ def test_keys_of_other_mappings_and_list_items_are_not_repeats() -> None:
 
 def test_only_yaml() -> None:
     assert cut(["a: 1", "a: 1"], view("█", "python")) is None
+
+
+def test_a_new_yaml_document_starts_new_keys() -> None:
+    v = view("apiVersion: v1\nkind: Service\n---\n█\n", "yaml")
+    assert cut(["apiVersion: apps/v1", "kind: Deployment"], v) is None

@@ -58,3 +58,12 @@ def test_phrase_looping_within_a_line() -> None:
     assert repetition.in_line("    a = b = c = 0") is None
     assert repetition.in_line("    return (None, None, None, None)") is None
     assert postprocess("x = x = x = x = x = x", at("def f():\n    x = █\n")) is None
+
+
+def test_rows_of_cells_are_not_a_looping_phrase() -> None:
+    cells = '<td class="x"></td><td class="x"></td><td class="x"></td>'
+    assert repetition.in_line(cells) is None
+    sentence = "It is fast. " * 3
+    assert repetition.in_line("Note: " + sentence) is None  # a unit shorter than a sentence
+    long = "It takes well under a millisecond. " * 3
+    assert repetition.in_line(long) == len("It takes well under a millisecond. ")

@@ -112,3 +112,12 @@ def test_stray_space_inside_a_word_of_a_comment() -> None:
     # A new word in prose keeps its space.
     got = postprocess(" in the cache", at("x = 1\n# put it█\n"))
     assert got is not None and got.text == " in the cache"
+
+
+def test_leading_newline_before_a_closer_is_not_joined() -> None:
+    from pp_cursor import at
+
+    from fim_lsp.postprocess import postprocess
+
+    got = postprocess("\n}", at("func f() {\n\treturn █", "go"))
+    assert got is None or not got.text.startswith("}")

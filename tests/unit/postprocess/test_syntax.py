@@ -51,3 +51,18 @@ def test_template_literal_expressions_are_code() -> None:
 def test_regex_literals_hide_their_brackets_and_quotes() -> None:
     assert scan('const m = s.match(/"[$]base([^"]+?)"/)', "javascript").depth == 0
     assert scan("x = a / b / (c", "javascript").depth == 1
+
+
+def test_rust_char_literals_hide_their_brackets_but_lifetimes_are_not_strings() -> None:
+    line = "match c { '(' => 1, '\\'' => 2, _ => 3 } fn f<'a>(x: &'a str) {"
+    assert scan(line, "rust").stack == ["{"]
+
+
+def test_shell_case_patterns_and_here_documents() -> None:
+    assert scan("    start)", "shellscript").depth == 0
+    assert scan("    x=$((a + 1))", "shellscript").depth == 0
+    from fim_lsp.postprocess._syntax import Scanner, syntax_of
+
+    scanner = Scanner(syntax_of("shellscript"))
+    scanner.feed_lines("cat <<EOF\n{ not code (\nEOF\necho (")
+    assert scanner.stack == ["("]

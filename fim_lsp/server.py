@@ -42,7 +42,7 @@ from .rpc import (
     valid_id,
 )
 from .settings import SECTION, parse_settings, unwrap
-from .stats import Recorder, utf16_prefix
+from .stats import Recorder, partial_accept, shown_text
 from .transport import process_alive
 
 log = logging.getLogger(__name__)
@@ -623,35 +623,17 @@ def accepted(ls: FimLanguageServer, *args: Any) -> None:
     log.info("suggestion accepted (%d so far): %s", ls.accepted, args)
 
 
-def _field(params: Any, name: str) -> Any:
-    """A field of a notification's params, whether pygls gives them as a dict or an object."""
-    if isinstance(params, dict):
-        return params.get(name)
-    return getattr(params, name, None)
-
-
-def _insert_text(item: Any) -> str:
-    text = _field(item, "insertText") or _field(item, "insert_text")
-    if isinstance(text, str):
-        return text
-    value = _field(text, "value")  # a StringValue snippet
-    return value if isinstance(value, str) else ""
-
-
 @server.feature(DID_SHOW)
 def did_show_completion(ls: FimLanguageServer, params: Any) -> None:
     """The client showed a suggestion (Copilot's notification; acceptance statistics)."""
-    ls.stats.shown(_insert_text(_field(params, "item")))
+    ls.stats.shown(shown_text(params))
     ls.stats.maybe_flush()
 
 
 @server.feature(DID_PARTIALLY_ACCEPT)
 def did_partially_accept_completion(ls: FimLanguageServer, params: Any) -> None:
     """The user accepted the first `acceptedLength` UTF-16 units of a suggestion (a word, a line)."""
-    length = _field(params, "acceptedLength")
-    units = length if isinstance(length, int) and length > 0 else 0
-    text = _insert_text(_field(params, "item"))
-    ls.stats.partially_accepted(text, len(utf16_prefix(text, units)))
+    ls.stats.partially_accepted(*partial_accept(params))
     ls.stats.maybe_flush()
 
 

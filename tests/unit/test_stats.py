@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 
 from fim_lsp import stats
-from fim_lsp.stats import Day, Recorder, percentile, read_days, report, state_dir, utf16_prefix
+from fim_lsp.stats import (
+    Day,
+    Recorder,
+    partial_accept,
+    percentile,
+    read_days,
+    report,
+    shown_text,
+    state_dir,
+    utf16_prefix,
+)
 
 TODAY = date(2026, 12, 1)
 
@@ -47,6 +57,20 @@ def test_utf16_prefix_counts_surrogate_pairs_and_keeps_whole_characters() -> Non
     assert utf16_prefix("a😀b", 3) == "a😀"
     assert utf16_prefix("a😀b", 99) == "a😀b"
     assert utf16_prefix("abc", 0) == ""
+
+
+def test_notification_params_as_dicts_or_objects() -> None:
+    class Obj:
+        def __init__(self, **fields: object) -> None:
+            self.__dict__.update(fields)
+
+    item = {"insertText": "a😀bc", "range": None}
+    assert shown_text({"item": item}) == "a😀bc"
+    assert shown_text(Obj(item=Obj(insertText=Obj(kind="snippet", value="x")))) == "x"
+    assert shown_text({}) == "" and shown_text(None) == ""
+    assert partial_accept({"item": item, "acceptedLength": 3}) == ("a😀bc", 2)
+    assert partial_accept(Obj(item=Obj(insertText="abc"), acceptedLength=-1)) == ("abc", 0)
+    assert partial_accept({"item": item, "acceptedLength": "2"}) == ("a😀bc", 0)
 
 
 def test_nothing_is_written_per_event_only_on_flush(tmp_path: Path) -> None:

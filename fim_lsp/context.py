@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .related import Snippet
+
 
 @dataclass(frozen=True)
 class FimContext:
@@ -12,6 +14,10 @@ class FimContext:
 
     `prefix_cut` / `suffix_cut`: the window stops at the budget, not at the document's start / end.
     `multiline`: the `multiline` setting ("auto", "always" or "never").
+    `extra`: code from other files, sent beside the local window (never mixed into it: typing
+    through, stream reuse and post-processing work on the cursor's file alone); `repo`: the
+    workspace folder's name, for templates with repository tokens. `path` is the file's path as
+    the model should see it.
     """
 
     prompt: str
@@ -21,6 +27,8 @@ class FimContext:
     prefix_cut: bool = False
     suffix_cut: bool = False
     multiline: str = "auto"
+    extra: tuple[Snippet, ...] = ()
+    repo: str = ""
 
 
 def slice_context(

@@ -89,6 +89,8 @@ class Snippet:
     language_id: str
     start: int  # its first line in the document
     text: str
+    # The path the model sees (relative to the workspace folder); set when it is chosen.
+    path: str = ""
 
 
 @dataclass

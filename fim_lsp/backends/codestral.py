@@ -11,6 +11,7 @@ import httpx
 
 from .base import HttpBackend, Probe, host_of, join_url, model_list_lines
 from .errors import StreamError
+from .other_files import with_other_files
 from .sse import SSEDecoder
 from .stream import Delta, Framing
 
@@ -106,7 +107,7 @@ class CodestralBackend(HttpBackend):
         """Only fields the API documents (it rejects unknown ones with 422)."""
         body: dict[str, Any] = {
             "model": settings.model,
-            "prompt": ctx.prompt,
+            "prompt": with_other_files(ctx),
             "suffix": ctx.suffix,
             "max_tokens": settings.max_tokens,
             "temperature": settings.temperature,

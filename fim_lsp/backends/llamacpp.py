@@ -11,6 +11,7 @@ import httpx
 
 from .base import HttpBackend, Probe, Rendered, host_of, join_url, json_item
 from .errors import APIStatusError, ModelLoadingError, StreamError
+from .other_files import input_extra
 from .sse import SSEDecoder
 from .stream import Delta, Framing
 
@@ -40,7 +41,7 @@ class LlamaCppBackend(HttpBackend):
         body: dict[str, Any] = {
             "input_prefix": ctx.prompt,
             "input_suffix": ctx.suffix,
-            "input_extra": [],
+            "input_extra": input_extra(ctx),
             "n_predict": settings.max_tokens,
             # Past half the timeout the server stops at the next line end: a shorter answer, in time.
             "t_max_predict_ms": settings.timeout_ms // 2,

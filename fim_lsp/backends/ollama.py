@@ -10,6 +10,7 @@ import httpx
 from .base import HttpBackend, Probe, host_of, join_url, json_item, model_list_lines
 from .errors import StreamError
 from .ndjson import NDJSONDecoder
+from .other_files import templated, with_other_files
 from .stream import Delta, Framing
 from .templates import template_for
 
@@ -57,9 +58,9 @@ class OllamaBackend(HttpBackend):
             options["stop"] = list(stops)
         body: dict[str, Any] = {"model": settings.model}
         if template is None:
-            body.update(prompt=ctx.prompt, suffix=ctx.suffix)
+            body.update(prompt=with_other_files(ctx), suffix=ctx.suffix)
         else:
-            body.update(prompt=template.render(ctx.prompt, ctx.suffix), raw=True)
+            body.update(prompt=templated(template, ctx), raw=True)
         body.update(stream=settings.stream, keep_alive="30m", options=options)
         return body, template.stops if template else ()
 

@@ -14,6 +14,7 @@ import httpx
 
 from .base import HttpBackend, Probe, host_of, json_item, model_list_lines
 from .errors import StreamError
+from .other_files import templated, with_other_files
 from .sse import SSEDecoder
 from .stream import Delta, Framing
 from .templates import BUILTIN, template_for
@@ -51,9 +52,9 @@ class OpenAIBackend(HttpBackend):
         if settings.model:
             body["model"] = settings.model
         if template is None:
-            body.update(prompt=ctx.prompt, suffix=ctx.suffix)
+            body.update(prompt=with_other_files(ctx), suffix=ctx.suffix)
         else:
-            body["prompt"] = template.render(ctx.prompt, ctx.suffix)
+            body["prompt"] = templated(template, ctx)
         body.update(
             max_tokens=settings.max_tokens, temperature=settings.temperature, stream=settings.stream
         )

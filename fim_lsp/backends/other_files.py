@@ -1,14 +1,23 @@
-"""Other files' code in a FIM request, in each dialect's way: comment-headed blocks, repository
-tokens, or llama.cpp's `input_extra`."""
+"""Other files' code in a FIM request, in each dialect's way: comment-headed blocks before the
+prompt, repository tokens, or llama.cpp's `input_extra`.
+
+The blocks come first and in a stable order, then the cursor's file: from one keystroke to the
+next the request's beginning stays the same, so model servers reuse their prompt cache.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..postprocess._syntax import syntax_of
-from ..related import Snippet
+
+if TYPE_CHECKING:
+    from ..context import FimContext
+    from ..related import Snippet
+    from .templates import Template
 
 # Block-comment syntax of languages without line comments (plain CSS has no `//`).
 _BLOCK_COMMENTS = {
@@ -42,49 +51,48 @@ def comment_line(text: str, language_id: str) -> str:
     return f"{comments[0] if comments else '//'} {text}\n"
 
 
-def header(snippet: Snippet, language_id: str, roots: Sequence[str] = ()) -> str:
-    """The line that names a snippet's file above it, in the cursor file's comment syntax."""
-    return comment_line(f"Path: {display_path(snippet.uri, roots)}", language_id)
+def header_cost(path: str, language_id: str) -> int:
+    """Characters the header line of a block from `path` takes."""
+    return len(comment_line(f"Path: {path}", language_id))
 
 
-def _block(snippet: Snippet) -> str:
-    return snippet.text if snippet.text.endswith("\n") else snippet.text + "\n"
+def _block(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
 
 
-def prepended(snippets: Sequence[Snippet], language_id: str, roots: Sequence[str] = ()) -> str:
-    """Blocks to put before the prompt: each snippet headed by its path, then the cursor's file.
+def _path(snippet: Snippet) -> str:
+    return snippet.path or display_path(snippet.uri)
 
-    The cursor file's own path heads the local prefix, so the model sees where one file ends.
+
+def with_other_files(ctx: FimContext) -> str:
+    """The prompt with the other files' blocks before it, each headed by its path.
+
+    The cursor's file gets a header too, so the model sees where the other files end.
     """
-    return "".join(header(s, language_id, roots) + _block(s) for s in snippets)
+    if not ctx.extra:
+        return ctx.prompt
+    lang = ctx.language_id
+    blocks = "".join(comment_line(f"Path: {_path(s)}", lang) + _block(s.text) for s in ctx.extra)
+    return blocks + comment_line(f"Path: {ctx.path}", lang) + ctx.prompt
 
 
-def current_file_header(path: str, language_id: str) -> str:
-    """The line naming the cursor's file after the other files' blocks."""
-    return comment_line(f"Path: {path}", language_id)
+def templated(template: Template, ctx: FimContext) -> str:
+    """A FIM template's prompt, with other files in its repository layout when it has one.
 
-
-def repository_prefix(
-    snippets: Sequence[Snippet],
-    current_path: str,
-    *,
-    repo_name: str,
-    file_sep: str,
-    name_sep: str = "\n",
-    roots: Sequence[str] = (),
-) -> str:
-    """Repository-level FIM layout (Qwen2.5-Coder `<|file_sep|>`, StarCoder2 `<file_sep>`).
-
-    `repo_name` is the template's repository token plus the name; each file then follows its
-    separator and path; the cursor's file comes last, its FIM tokens after this prefix.
+    Qwen2.5-Coder (`<|repo_name|>`, `<|file_sep|>`) and StarCoder2 (`<repo_name>`, `<file_sep>`)
+    were trained on repositories laid out that way; other templates get comment-headed blocks.
     """
-    parts = [repo_name]
-    for s in snippets:
-        parts.append(f"{file_sep}{display_path(s.uri, roots)}{name_sep}{_block(s)}")
-    parts.append(f"{file_sep}{current_path}{name_sep}")
-    return "".join(parts)
+    if not ctx.extra:
+        return template.render(ctx.prompt, ctx.suffix)
+    if template.repo is None:
+        return template.render(with_other_files(ctx), ctx.suffix)
+    repo_token, name_end, file_sep = template.repo
+    parts = [repo_token, ctx.repo, name_end]
+    parts += [f"{file_sep}{_path(s)}\n{_block(s.text)}" for s in ctx.extra]
+    parts.append(f"{file_sep}{ctx.path}\n")
+    return "".join(parts) + template.render(ctx.prompt, ctx.suffix)
 
 
-def input_extra(snippets: Sequence[Snippet], roots: Sequence[str] = ()) -> list[dict[str, str]]:
+def input_extra(ctx: FimContext) -> list[dict[str, str]]:
     """llama.cpp's `/infill` `input_extra`: one {filename, text} per snippet."""
-    return [{"filename": display_path(s.uri, roots), "text": _block(s)} for s in snippets]
+    return [{"filename": _path(s), "text": _block(s.text)} for s in ctx.extra]

@@ -12,6 +12,8 @@ class Template:
 
     text: str
     stops: tuple[str, ...] = ()
+    # Repository-level layout: (repository token, what ends the repository's name, file separator).
+    repo: tuple[str, str, str] | None = None
 
     def render(self, prefix: str, suffix: str) -> str:
         """The prompt; slots are filled in one pass, so code that contains "{suffix}" stays as is."""
@@ -25,10 +27,13 @@ BUILTIN: dict[str, Template] = {
     "qwen": Template(
         "<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>",
         ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|im_end|>"),
+        ("<|repo_name|>", "\n", "<|file_sep|>"),
     ),
     # StarCoder and StarCoder2.
     "starcoder": Template(
-        "<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>", ("<|endoftext|>", "<file_sep>")
+        "<fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>",
+        ("<|endoftext|>", "<file_sep>"),
+        ("<repo_name>", "", "<file_sep>"),
     ),
     # DeepSeek-Coder (full-width bars and the "▁" block).
     "deepseek": Template(

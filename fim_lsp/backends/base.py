@@ -27,6 +27,7 @@ from .errors import (
     ServerError,
     StreamError,
 )
+from .limits import answer_chars
 from .stream import Delta, Framing, stream_deltas
 
 if TYPE_CHECKING:
@@ -347,6 +348,7 @@ class HttpBackend:
             translate_error=self.translate_error,
             opened=opened,
             closed_early=closed_early,
+            max_chars=answer_chars(settings.max_tokens),
         )
         if not rendered.cut:
             return inner

@@ -349,8 +349,11 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
         check=True,
         timeout=30,
     ).stdout
+    print(report)
     assert _today(report, "suggestions shown") >= 2, report
-    assert _today(report, "accepted") >= 2, report
+    assert _today(report, "accepted") >= 1, report
+    # Ctrl+Right (accept next word), seen by the extension in the document's changes.
+    assert _today(report, "partially accepted") >= 1, report
     # Issue 12: inside an auto-closed bracket, the accepted suggestion re-writes the `)`.
     saved = rfind_source.read_text().splitlines()
     assert saved[1] == RFIND_EXPECTED, saved

@@ -1,7 +1,8 @@
 // Drives a running code-server (a real VS Code) through Chromium with playwright-core for
 // tests/editors/test_vscode.py: no key reported, a wrong key set through the command palette is
 // rejected, the right one gives ghost text (the "no API key" pop-up is gone by then, the tooltip
-// shows the last suggestion's latency and source), Tab accepts it, the file is saved; in a second
+// shows the last suggestion's latency and source), Ctrl+Right takes two words and Tab the rest,
+// the file is saved; in a second
 // file, typing inside an auto-closed bracket and accepting saves that line (the test checks it);
 // the server restarts (it writes its statistics), the log opens and the toggle turns completions
 // off. Reads its job from the JSON file named by argv[2]:
@@ -168,8 +169,15 @@ async function main() {
     }
     step("tooltip", { label });
 
+    // Two words with Ctrl+Right (VS Code's "accept next word"), then the rest with Tab.
+    const before = fs.readFileSync(job.file, "utf8");
+    await page.keyboard.press("Control+ArrowRight");
+    await page.waitForTimeout(300);
+    await page.keyboard.press("Control+ArrowRight");
+    await waitGhost(page, job.expected.slice(3));
+    step("two words accepted", { ghost: await ghostText(page) });
     await page.keyboard.press("Tab");
-    await saveAndWait(page, job.file, fs.readFileSync(job.file, "utf8"));
+    await saveAndWait(page, job.file, before);
     step("accepted and saved");
 
     // Issue 12: type inside a bracket VS Code closed itself, accept, save.

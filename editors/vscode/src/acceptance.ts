@@ -1,8 +1,9 @@
 // What the user did with a shown suggestion, for the server's local statistics: VS Code tells an
 // extension when an inline item is accepted in full (the item's command) but not when a word or a
-// line of it is (Ctrl+Right / acceptNextLine; those hooks are proposed API). A partial accept
-// shows as one document change that inserts the next piece of the shown text at once, where
-// typing would insert one character at a time.
+// line of it is (those hooks are proposed API). A partial accept shows as one document change
+// that inserts the next piece of the shown text, right after fim-lsp's accept-word command
+// (bound to Ctrl+Right) ran, or, from VS Code's own commands, more than one character at once
+// where typing inserts one at a time.
 
 /** An inline item as the server sent it (the part Copilot's notifications carry back). */
 export interface WireItem {
@@ -25,6 +26,8 @@ interface Shown {
   /** UTF-16 units of insertText accepted (or typed) so far. */
   accepted: number;
   partial: boolean;
+  /** The next change comes from an accept-word / accept-line command, even if one character. */
+  accepting: boolean;
 }
 
 /** Follows the last shown item of each document and reports partial accepts of it. */
@@ -33,7 +36,14 @@ export class PartialAcceptTracker {
 
   /** The client showed `item`, whose text starts at document offset `start` (the cursor). */
   show(uri: string, item: WireItem, start: number): void {
-    this.shown = { uri, item, start, accepted: 0, partial: false };
+    this.shown = { uri, item, start, accepted: 0, partial: false, accepting: false };
+  }
+
+  /** The user runs fim-lsp's accept-next-word or accept-next-line command. */
+  accepting(): void {
+    if (this.shown) {
+      this.shown.accepting = true;
+    }
   }
 
   /**
@@ -63,7 +73,9 @@ export class PartialAcceptTracker {
       this.shown = undefined;
       return undefined;
     }
-    if (change.text.length < 2 && !shown.partial) {
+    const accepting = shown.accepting;
+    shown.accepting = false;
+    if (change.text.length < 2 && !shown.partial && !accepting) {
       return undefined; // typing through, one key at a time
     }
     shown.partial = true;

@@ -290,6 +290,12 @@ class FimExtension implements vscode.Disposable {
     this.status.backgroundColor = view.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
 
+  /** Run one of VS Code's accept-part commands, telling the statistics it is an accept. */
+  async acceptPart(command: string): Promise<void> {
+    this.partial.accepting();
+    await vscode.commands.executeCommand(command);
+  }
+
   showLog(): void {
     this.output.show(true);
   }
@@ -351,6 +357,13 @@ export function activate(context: vscode.ExtensionContext): void {
       await config.update("enable", config.get("enable") === false, vscode.ConfigurationTarget.Global);
     }),
     vscode.commands.registerCommand("fimLsp.restart", () => ext.restart()),
+    // VS Code's own partial accepts, marked so the change they make counts as an accept.
+    vscode.commands.registerCommand("fimLsp.acceptNextWord", () =>
+      ext.acceptPart("editor.action.inlineSuggest.acceptNextWord"),
+    ),
+    vscode.commands.registerCommand("fimLsp.acceptNextLine", () =>
+      ext.acceptPart("editor.action.inlineSuggest.acceptNextLine"),
+    ),
     vscode.commands.registerCommand("fimLsp.showLog", () => ext.showLog()),
     vscode.commands.registerCommand("fimLsp.showMenu", showMenu),
     vscode.workspace.onDidChangeConfiguration((event) => {

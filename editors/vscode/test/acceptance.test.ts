@@ -39,4 +39,20 @@ describe("PartialAcceptTracker", () => {
     assert.equal(t.change("u", [{ offset: 3, removed: 0, text: "total" }]), undefined);
     assert.equal(t.change("u", [{ offset: 0, removed: 0, text: "total" }]), undefined);
   });
+
+  it("counts a one-character piece when fim-lsp's accept command inserted it", () => {
+    const t = new PartialAcceptTracker();
+    t.show("u", { insertText: "a + b" }, 0);
+    t.accepting();
+    assert.deepEqual(t.change("u", [{ offset: 0, removed: 0, text: "a" }]), {
+      item: { insertText: "a + b" },
+      acceptedLength: 1,
+    });
+    // A later key typed by hand is typing, not an accept: the suggestion is already partial, so
+    // it counts toward the total (as VS Code's own count would).
+    assert.deepEqual(t.change("u", [{ offset: 1, removed: 0, text: " " }]), {
+      item: { insertText: "a + b" },
+      acceptedLength: 2,
+    });
+  });
 });

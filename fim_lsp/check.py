@@ -17,6 +17,7 @@ import httpx
 
 from .backends import BackendError, Probe, backend_for
 from .backends.client import make_client
+from .client_hints import key_setting
 from .context import FimContext
 from .redaction import add_secret
 from .settings import Settings, explain_settings, unwrap
@@ -93,7 +94,10 @@ async def run_check(raw: Mapping[str, Any], env: Mapping[str, str] | None = None
     if settings.api_key:
         report.add(True, f"API key: present, not shown (from {origins['api_key']})")
     elif backend.needs_key():
-        report.add(False, f"API key: none ({origins['api_key']}). " + backend.missing_key_message())
+        report.add(
+            False,
+            f"API key: none ({origins['api_key']}). " + backend.missing_key_message(key_setting()),
+        )
         return report
     else:
         report.add(True, f"API key: none, and {settings.backend} needs none")

@@ -7,18 +7,15 @@ the words for every editor.
 
 from __future__ import annotations
 
-_ENV = (
-    "Set CODESTRAL_API_KEY (a Codestral key, for codestral.mistral.ai) or MISTRAL_API_KEY "
-    "(a La Plateforme key, for api.mistral.ai) in the environment the editor starts fim-lsp from"
-)
 _WHERE = {
-    "vscode": 'or run the command "fim-lsp: Set API key" (kept in VS Code\'s secret storage)',
-    "neovim": 'or pass it to the plugin: require("fim_lsp").setup({ settings = { apiKey = "..." } })',
-    "emacs": "or set the variable `fim-lsp-api-key' (a string, or a function such as "
+    "vscode": 'run the command "fim-lsp: Set API key" (kept in VS Code\'s secret storage)',
+    # (No quoted value after `apiKey =`: the redaction of outgoing text would hide it.)
+    "neovim": 'pass it to the plugin: require("fim_lsp").setup({ settings = { apiKey = ... } })',
+    "emacs": "set the variable `fim-lsp-api-key' (a string, or a function such as "
     "`fim-lsp-api-key-from-auth-source')",
-    "helix": 'or add apiKey = "..." to the `config` table of [language-server.fim-lsp] in '
+    "helix": "add apiKey (a string) to the `config` table of [language-server.fim-lsp] in "
     "languages.toml",
-    "": 'or the apiKey setting (in VS Code: run the command "fim-lsp: Set API key")',
+    "": 'set the apiKey setting (in VS Code: run the command "fim-lsp: Set API key")',
 }
 
 
@@ -36,7 +33,6 @@ def client_kind(name: str | None) -> str:
     return ""
 
 
-def no_key_message(client_name: str | None = None) -> str:
-    """What to tell a user who has set no API key, naming the setting of their editor."""
-    where = _WHERE[client_kind(client_name)]
-    return f"fim-lsp: no API key. {_ENV}, {where}. Suggestions are off until then."
+def key_setting(client_name: str | None = None) -> str:
+    """How a user of this editor gives fim-lsp an API key ("run the command …", "set …")."""
+    return _WHERE[client_kind(client_name)]

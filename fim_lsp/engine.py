@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -21,13 +22,18 @@ import httpx
 
 from .backends import APITimeoutError, Backend, BackendError, Rendered, backend_for
 from .backends.client import make_client
+from .backends.other_files import display_path, header_cost
 from .cache import Recent, Shown, SuggestionCache, type_through
+from .client_hints import key_setting
 from .context import FimContext, slice_context
 from .documents import Document
+from .exclusion import Excluder
 from .flights import Flight, Flights, FlightTimedOut, agrees
 from .gate import ErrorGate
 from .postprocess import Suggestion, postprocess, prepare, stream_done
+from .related import RelatedCode, Snippet
 from .scheduler import Rhythm, Scheduler, Spot, Superseded, Ticket, spot_at
+from .secrets import contains_placeholder, mask, mask_split
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,24 +68,39 @@ class Completion:
 
 
 def finish(raw: str, post: FimContext, *, naive: bool = False) -> Suggestion | None:
-    """The suggestion made from a model's raw text (naive: as the model sent it)."""
-    if naive:
-        return Suggestion(raw) if raw.strip() else None
-    return postprocess(raw, post)
+    """The suggestion made from a model's raw text (naive: as the model sent it).
+
+    None when it would show a masked secret's placeholder: the model only echoed what it saw.
+    """
+    suggestion = (Suggestion(raw) if raw.strip() else None) if naive else postprocess(raw, post)
+    if suggestion is not None and contains_placeholder(suggestion.text):
+        return None
+    return suggestion
 
 
-def context_at(doc: Document, line: int, index: int, settings: Settings) -> FimContext:
-    """The FIM context at a (line, code-point index) of a document, within the settings' budget."""
-    return slice_context(
+def context_at(
+    doc: Document, line: int, index: int, settings: Settings, roots: tuple[str, ...] = ()
+) -> FimContext:
+    """The FIM context at a (line, code-point index) of a document, within the settings' budget.
+
+    Secrets in the window are masked (setting `redactSecrets`).
+    """
+    ctx = slice_context(
         doc.text_lines,
         line,
         index,
         settings.max_prefix_chars,
         settings.max_suffix_chars,
         doc.language_id,
-        doc.uri,
+        display_path(doc.uri, roots),
         settings.multiline,
     )
+    if not settings.redact_secrets:
+        return ctx
+    prompt, suffix = mask_split(ctx.prompt, ctx.suffix)
+    if prompt is ctx.prompt and suffix is ctx.suffix:
+        return ctx
+    return dataclasses.replace(ctx, prompt=prompt, suffix=suffix)
 
 
 class Engine:
@@ -108,6 +129,13 @@ class Engine:
         self._warming: asyncio.Future[None] | None = None
         self._closed = False
         self.upstream_calls = 0
+        self.excluder = Excluder()
+        # The workspace folders (from `initialize`): paths shown to the model, `.fimignore`.
+        self.roots: tuple[str, ...] = ()
+        self.related = RelatedCode(allowed=self._readable)
+        self._off_for_file = False
+        # The editor's name from `initialize` (clientInfo), for words that name its settings.
+        self.client_name: str | None = None
 
     # -- settings and lifecycle --------------------------------------------------------
 
@@ -127,7 +155,8 @@ class Engine:
         self.settings = settings
         self.backend = self._backends(settings.backend)
         if not self.has_key():
-            self.reporter.show_once("no-key", self.backend.missing_key_message(), error=False)
+            message = self.backend.missing_key_message(key_setting(self.client_name))
+            self.reporter.show_once("no-key", message, error=False)
             self.reporter.status("off", "no API key")
         elif not settings.enable:
             self.reporter.status("off", "disabled")
@@ -175,12 +204,20 @@ class Engine:
             await self._http.aclose()
             self._http = None
 
-    def on_edit(self, uri: str) -> None:
-        """The user typed in a document (feeds the adaptive debounce)."""
-        self.rhythm.keystroke(uri, self._clock())
+    def opened(self, doc: Document) -> None:
+        """A document opened: it may lend context to the others."""
+        self.related.watch(doc)
+
+    def on_edit(self, doc: Document, line: int) -> None:
+        """The user typed in a document at `line` (feeds the debounce and the context)."""
+        self.rhythm.keystroke(doc.uri, self._clock())
+        self.related.watch(doc)
+        self.related.touched(doc.uri, line)
 
     def forget(self, uri: str) -> None:
         """A document closed: drop its state."""
+        self.excluder.forget(uri)
+        self.related.forget(uri)
         self.recent.forget(uri)
         self.scheduler.forget(uri)
         self.rhythm.forget(uri)
@@ -195,13 +232,16 @@ class Engine:
         settings, backend = self.settings, self.backend
         if not settings.language_enabled(doc.language_id) or not self.has_key():
             return None
+        if not self._file_allowed(doc.uri):
+            return None
         line, index = doc.clamp(line, column)
-        ctx = context_at(doc, line, index, settings)
+        ctx = context_at(doc, line, index, settings, self.roots)
         place = _Placer(line, index)
         if not settings.naive:
             typed = self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix)
             if typed is not None:
                 return place(typed, "typed")
+        ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
         if not settings.naive:
             found, cached = self.cache.get(rendered.key)
@@ -245,6 +285,48 @@ class Engine:
             return None
         finally:
             self.scheduler.leave(ticket)
+
+    def _readable(self, uri: str) -> bool:
+        """Whether a document may be read for suggestions and context (not a secret file)."""
+        return self.excluder.check(uri, self.roots, self.settings.exclude) is None
+
+    def _file_allowed(self, uri: str) -> bool:
+        """False for an excluded file, whose status then says why suggestions are off."""
+        excluded = self.excluder.check(uri, self.roots, self.settings.exclude)
+        if excluded is not None:
+            self._off_for_file = True
+            self.reporter.status("off", excluded.status)
+            return False
+        if self._off_for_file:
+            self._off_for_file = False
+            self.reporter.status("fetching" if self.flights else "idle")
+        return True
+
+    def _with_other_files(self, doc: Document, line: int, ctx: FimContext) -> FimContext:
+        """The context with code from other open files (setting `contextChars`)."""
+        settings = self.settings
+        self.related.touched(doc.uri, line)
+        if settings.context_chars <= 0 or settings.naive:
+            return ctx
+        language = ctx.language_id
+        chosen = self.related.select(
+            doc,
+            line,
+            ctx.prompt,
+            ctx.suffix,
+            settings.context_chars,
+            header_cost=lambda s: header_cost(display_path(s.uri, self.roots), language),
+        )
+        if not chosen:
+            return ctx
+        extra = tuple(self._outgoing(s) for s in chosen)
+        repo = display_path(self.roots[0]) if self.roots else ""
+        return dataclasses.replace(ctx, extra=extra, repo=repo)
+
+    def _outgoing(self, snippet: Snippet) -> Snippet:
+        """A chosen snippet as it is sent: its path relative to the workspace, secrets masked."""
+        text = mask(snippet.text) if self.settings.redact_secrets else snippet.text
+        return dataclasses.replace(snippet, path=display_path(snippet.uri, self.roots), text=text)
 
     async def _adopt(
         self, ticket: Ticket, uri: str, ctx: FimContext, arrived: float

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ _MAX_DEFINITIONS_PER_NAME = 4
 _MAX_DOC_CHARS = 2_000_000
 _CHUNKS_PER_TICK = 8
 _TICK_SECONDS = 0.02
+# A document is chunked again once it has not changed for this long.
+_QUIET_SECONDS = 1.0
 
 _IDENT = re.compile(r"[A-Za-z_$][\w$]{2,}")
 # Definition sites: `def f`, `class C`, `function f`, `func (r T) F`, `fn f`, `struct S`, ...
@@ -106,6 +109,7 @@ class _Chunked:
 @dataclass
 class _Watched:
     doc: Document
+    changed: float = 0.0  # when it last changed (or opened)
     chunked: _Chunked | None = None
     # Chunks made so far of the document's current version, and the line to go on from.
     building: _Chunked | None = None
@@ -169,11 +173,21 @@ class RelatedCode:
     _pending: asyncio.TimerHandle | None = None
     # Which documents may contribute (secret files may not); set by the engine.
     allowed: Callable[[str], bool] = lambda uri: True
+    clock: Callable[[], float] = time.monotonic
+    _stale: set[str] = field(default_factory=set)
+
+    @property
+    def pending(self) -> bool:
+        """Whether some document waits to be chunked (again)."""
+        return bool(self._stale)
 
     def watch(self, doc: Document) -> None:
-        """A document opened (or changed): it will be chunked again when the server is idle."""
-        self._docs.setdefault(doc.uri, _Watched(doc)).doc = doc
-        self._schedule()
+        """A document opened (or changed): it is chunked again once it has been quiet a while."""
+        watched = self._docs.setdefault(doc.uri, _Watched(doc))
+        watched.doc, watched.changed = doc, self.clock()
+        if watched.stale:
+            self._stale.add(doc.uri)
+            self._schedule()
 
     def touched(self, uri: str, line: int) -> None:
         """The user edited, or asked for a suggestion, at this line."""
@@ -187,28 +201,36 @@ class RelatedCode:
     def forget(self, uri: str) -> None:
         """A document closed."""
         watched = self._docs.pop(uri, None)
+        self._stale.discard(uri)
         if watched is not None:
             self._unindex(uri, watched.chunked)
         for entry in [e for e in self._recent if e[0] == uri]:
             self._recent.remove(entry)
 
-    def refresh(self, max_chunks: int | None = None) -> bool:
-        """Chunk stale documents now (at most `max_chunks` chunks); True while some are stale."""
+    def refresh(self, max_chunks: int | None = None, *, skip: str = "", quiet: float = 0.0) -> bool:
+        """Chunk stale documents now (at most `max_chunks` chunks); True while some are stale.
+
+        `skip`: a document not to chunk now (the one being typed in); `quiet`: chunk only
+        documents unchanged for that long (a document being edited would be chunked in vain).
+        """
         budget = max_chunks
-        for watched in self._docs.values():
-            if not watched.stale:
+        now = self.clock()
+        for uri in list(self._stale):
+            watched = self._docs[uri]
+            if uri == skip or now - watched.changed < quiet:
                 continue
             if budget is not None and budget <= 0:
-                return True
+                break
             done, made = watched.build(budget)
             if budget is not None:
                 budget -= max(1, made)
             if done is not None:
-                self._unindex(watched.doc.uri, watched.chunked)
+                self._unindex(uri, watched.chunked)
                 watched.chunked = done
                 for name, indexes in done.defines.items():
-                    self._defines.setdefault(name, {})[watched.doc.uri] = indexes
-        return any(w.stale for w in self._docs.values())
+                    self._defines.setdefault(name, {})[uri] = indexes
+                self._stale.discard(uri)
+        return bool(self._stale)
 
     def _unindex(self, uri: str, chunked: _Chunked | None) -> None:
         if chunked is None:
@@ -220,20 +242,22 @@ class RelatedCode:
                 if not sites:
                     del self._defines[name]
 
-    def _schedule(self) -> None:
+    def _schedule(self, delay: float = _TICK_SECONDS) -> None:
         if self._pending is not None:
             return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             return
-        self._pending = loop.call_later(_TICK_SECONDS, self._idle_tick)
+        self._pending = loop.call_later(delay, self._idle_tick)
 
     def _idle_tick(self) -> None:
         self._pending = None
         # A few chunks per tick: a request arriving meanwhile waits a millisecond or two at most.
-        if self.refresh(max_chunks=_CHUNKS_PER_TICK):
-            self._schedule()
+        if self.refresh(max_chunks=_CHUNKS_PER_TICK, quiet=_QUIET_SECONDS):
+            # Sleep until the first stale document has been quiet long enough.
+            quiet_at = min(self._docs[uri].changed for uri in self._stale) + _QUIET_SECONDS
+            self._schedule(max(_TICK_SECONDS, quiet_at - self.clock()))
 
     def select(
         self,
@@ -242,7 +266,7 @@ class RelatedCode:
         prompt: str,
         suffix: str,
         budget: int,
-        header: Callable[[Snippet], str] = lambda s: "",
+        header_cost: Callable[[Snippet], int] = lambda s: 0,
     ) -> tuple[Snippet, ...]:
         """The chunks of other files worth sending for a cursor, within `budget` characters.
 
@@ -251,6 +275,9 @@ class RelatedCode:
         """
         if budget <= 0:
             return ()
+        if self._stale:
+            # A file opened a moment ago: a few of its chunks now (bounded), the rest when idle.
+            self.refresh(max_chunks=_CHUNKS_PER_TICK, skip=doc.uri)
         near_text = prompt[-_NEAR_BEFORE:] + suffix[:_NEAR_AFTER]
         near = identifiers(near_text)
         if not near:
@@ -278,7 +305,7 @@ class RelatedCode:
             snippet = cand.snippet
             if snippet.text in seen:
                 continue
-            cost = len(snippet.text) + len(header(snippet))
+            cost = len(snippet.text) + header_cost(snippet)
             if used + cost > budget:
                 continue
             seen.add(snippet.text)

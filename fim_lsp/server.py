@@ -26,8 +26,10 @@ from pygls.protocol import (
 from pygls.protocol.language_server import lsp_method
 
 from . import __version__
+from .check import check_command
 from .documents import UTF16, DocumentStore, encoding_name
 from .engine import Completion, Engine
+from .exclusion import workspace_roots
 from .items import ACCEPT_COMMAND, completion_items, inline_items
 from .redaction import add_secret, redact
 from .rpc import (
@@ -48,6 +50,7 @@ from .transport import process_alive
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "fimLsp/status"
+CHECK_COMMAND = "fimLsp.check"
 # A status change is sent this long after it happens, and only the last of a burst: a status bar
 # needs no millisecond precision, and a notification written between a request and its answer
 # would delay the answer.
@@ -85,9 +88,10 @@ class FimProtocol(LanguageServerProtocol):
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         """Track a newly opened document."""
         doc = params.text_document
-        self._server.documents.open(
+        opened = self._server.documents.open(
             doc.uri, doc.text, doc.version, doc.language_id, self._server.encoding
         )
+        self._server.engine.opened(opened)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> None:
@@ -97,15 +101,17 @@ class FimProtocol(LanguageServerProtocol):
             log.warning("didChange for a document that is not open: %s", params.text_document.uri)
             return
         version = params.text_document.version
-        self._server.engine.on_edit(doc.uri)
+        line = 0
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 start, end = change.range.start, change.range.end
+                line = start.line
                 doc.apply_edit(
                     (start.line, start.character), (end.line, end.character), change.text, version
                 )
             else:
                 doc.replace_all(change.text, version)
+        self._server.engine.on_edit(doc, line)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:
@@ -416,6 +422,8 @@ class FimLanguageServer(LanguageServer):
         self.init_options: dict[str, Any] = {}
         self.client_config: dict[str, Any] = {}
         self.accepted = 0
+        self.stats = Recorder()
+        self._answered: dict[str, Completion] = {}
         self.exit_code: int | None = None
         self._stopped: asyncio.Future[int] | None = None
         self._parent_watch: asyncio.Task[None] | None = None
@@ -469,8 +477,6 @@ class FimLanguageServer(LanguageServer):
             error,
             "\n" + detail if detail else "",
         )
-        self.stats = Recorder()
-        self._answered: dict[str, Completion] = {}
 
     def answered(self, uri: str, completion: Completion | None, arrived: float) -> None:
         """Count an answer (latency from the request's arrival) for the stats and the status."""
@@ -501,6 +507,9 @@ class FimLanguageServer(LanguageServer):
         """Merge the settings layers, tell the user about invalid values, hand them to the engine."""
         settings, problems = parse_settings({**self.init_options, **self.client_config})
         add_secret(settings.api_key)
+        for _name, value in settings.headers:
+            # A gateway's token in `headers` is as secret as the key.
+            add_secret(value)
         if settings != self.engine.settings:
             self.reporter.reset()
         for problem in problems:
@@ -547,6 +556,10 @@ def initialize(ls: FimLanguageServer, params: types.InitializeParams) -> None:
     )
     ls.markdown_docs = types.MarkupKind.Markdown in (formats or [])
     ls.init_options = unwrap(params.initialization_options)
+    ls.engine.client_name = params.client_info.name if params.client_info else None
+    ls.engine.roots = workspace_roots(
+        params.root_uri, [f.uri for f in params.workspace_folders or ()]
+    )
     ls.apply_settings()
 
 
@@ -620,7 +633,13 @@ def accepted(ls: FimLanguageServer, *args: Any) -> None:
     text = ls.accepted_text(where.get("uri"), where.get("line"))
     ls.stats.accepted(len(text) if text is not None else 0, text)
     ls.stats.maybe_flush()
-    log.info("suggestion accepted (%d so far): %s", ls.accepted, args)
+    log.info("suggestion accepted (%d so far): %.200s", ls.accepted, args)
+
+
+@server.command(CHECK_COMMAND)
+async def check(ls: FimLanguageServer, *args: Any) -> dict[str, Any]:
+    """`fim-lsp check` from the editor: {"ok", "lines", "text"} for the client to show."""
+    return await check_command({**ls.init_options, **ls.client_config})
 
 
 @server.feature(DID_SHOW)

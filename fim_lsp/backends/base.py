@@ -101,8 +101,8 @@ class Backend(Protocol):
     def env_key(self, endpoint: str, env: Mapping[str, str]) -> tuple[str, str, str]:
         """(endpoint, key, variable): the endpoint to use and a key from the environment for it."""
 
-    def missing_key_message(self) -> str:
-        """What to tell a user who has set no key for a backend that needs one."""
+    def missing_key_message(self, where: str) -> str:
+        """What to tell a user who has set no key; `where`: how their editor takes one."""
 
     def render(self, ctx: FimContext, settings: Settings) -> Rendered:
         """The request for a context under the settings."""
@@ -279,9 +279,9 @@ class HttpBackend:
         """(endpoint, key, variable): the endpoint to use and a key from the environment for it."""
         return endpoint or self.default_endpoint, "", ""
 
-    def missing_key_message(self) -> str:
+    def missing_key_message(self, where: str) -> str:
         """What to say when a key is needed and missing."""
-        return f"fim-lsp: no API key for the {self.name} backend: set the fimLsp.apiKey setting."
+        return f"fim-lsp: no API key for the {self.name} backend: {where}."
 
     def url(self, settings: Settings) -> str:
         """Where the FIM request goes."""

@@ -74,13 +74,12 @@ class CodestralBackend(HttpBackend):
         """Mistral's hosts always want a key."""
         return True
 
-    def missing_key_message(self) -> str:
-        """Which variable or setting to set."""
+    def missing_key_message(self, where: str) -> str:
+        """Which variable to set, or `where` the user's editor takes a key."""
         return (
             "fim-lsp: no API key. Set CODESTRAL_API_KEY (a Codestral key, for codestral.mistral.ai) "
             "or MISTRAL_API_KEY (a La Plateforme key, for api.mistral.ai) in the environment the "
-            "editor starts fim-lsp from, or the fimLsp.apiKey setting (in VS Code: run the command "
-            '"fim-lsp: Set API key"). Suggestions are off until then.'
+            f"editor starts fim-lsp from, or {where}. Suggestions are off until then."
         )
 
     def key_hosts(self) -> frozenset[str]:

@@ -210,3 +210,20 @@ def test_ca_bundle_trusts_a_company_ca_and_http2_is_named(tmp_path) -> None:
     assert "is not trusted" in line and "caBundle" in line
     assert trusted.returncode == 0, trusted.stdout
     assert "HTTP version: HTTP/2" in trusted.stdout
+
+
+async def test_the_server_runs_the_check_as_its_fimlsp_check_command(start_server) -> None:
+    from lsprotocol import types
+
+    with MockFim("ollama", reply=lambda body: "a + b") as mock:
+        client = await start_server({"backend": "ollama", "endpoint": mock.url}, env={})
+        assert (
+            "fimLsp.check"
+            in client.initialize_result.capabilities.execute_command_provider.commands
+        )
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="fimLsp.check")
+        )
+    assert result["ok"] is True, result
+    assert any("FIM call: first token" in line for line in result["lines"])
+    assert result["text"] == "\n".join(result["lines"])

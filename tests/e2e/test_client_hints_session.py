@@ -1,6 +1,6 @@
 """End to end: with no API key, the pop-up names the setting of the editor that asked (clientInfo).
 
-Needs the engine to build its no-key message with `client_hints.no_key_message(client name)`.
+The engine builds its no-key message with `client_hints.key_setting(client name)`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 CLIENTS = [
     ("Visual Studio Code", '"fim-lsp: Set API key"', "setup("),
-    ("Neovim", 'settings = { apiKey = "..." }', "VS Code"),
+    ("Neovim", 'settings = { apiKey = ... }', "VS Code"),
     ("emacs", "fim-lsp-api-key", "VS Code"),
     ("helix", "languages.toml", "VS Code"),
 ]

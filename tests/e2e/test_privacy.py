@@ -159,7 +159,6 @@ async def test_a_404_from_an_environment_key_shows_no_form_of_it(
 # These need the engine wiring described in notes/privacy-readme.md (Excluder.check before a
 # request, mask_split in context_at, contains_placeholder in finish); until it lands they fail,
 # and strict xfail reports the day they pass.
-needs_wiring = pytest.mark.xfail(strict=True, reason="engine wiring of exclusion/secrets pending")
 
 GHP = "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
 AWS_ID = "AKIAZ7Q3LQ4XWJ2RB6PN"
@@ -183,7 +182,6 @@ def _open(client: LanguageClient, root: Path, rel: str, text: str = SOURCE) -> E
     return Editor(client, text, uri=path.as_uri())
 
 
-@needs_wiring
 async def test_secret_files_are_never_sent_and_the_status_says_why(
     start_logged: StartLogged, mock: MockCodestral, tmp_path: Path
 ):
@@ -209,7 +207,6 @@ async def test_secret_files_are_never_sent_and_the_status_says_why(
     assert GHP not in log_path.read_text(encoding="utf-8")
 
 
-@needs_wiring
 async def test_exclude_globs_and_fimignore_turn_files_off(
     start_logged: StartLogged, mock: MockCodestral, tmp_path: Path
 ):
@@ -235,7 +232,6 @@ async def test_exclude_globs_and_fimignore_turn_files_off(
     assert [i.insert_text for i in await _open(client, tmp_path, "src/app.py").complete(CURSOR)]
 
 
-@needs_wiring
 async def test_secrets_in_an_ordinary_file_are_masked_before_sending(
     start_logged: StartLogged, mock: MockCodestral
 ):
@@ -265,7 +261,6 @@ async def test_redact_secrets_false_sends_the_file_as_it_is(
     assert GHP in mock.requests[0].body["prompt"]
 
 
-@needs_wiring
 async def test_a_suggestion_that_repeats_a_placeholder_is_not_shown(
     start_logged: StartLogged, mock: MockCodestral
 ):

@@ -61,7 +61,7 @@ class FakeBackend:
     def env_key(self, endpoint: str, env: Mapping[str, str]) -> tuple[str, str, str]:
         return endpoint, "", ""
 
-    def missing_key_message(self) -> str:
+    def missing_key_message(self, where: str) -> str:
         return "no key"
 
     def render(self, ctx: FimContext, settings: Settings) -> Rendered:

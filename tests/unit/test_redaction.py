@@ -15,9 +15,11 @@ import httpx
 import pytest
 
 from fim_lsp import redaction, secrets
-from fim_lsp.backends.codestral import translate_error
+from fim_lsp.backends.codestral import CodestralBackend
 from fim_lsp.redaction import HIDDEN, RedactingFilter, redact
 from fim_lsp.server import LspReporter
+
+translate_error = CodestralBackend().translate_error
 
 # Quotes and a backslash: the forms escaping produces differ from the raw key.
 KEY = "sk-Q7\"wEr'Ty\\Ui0p1AsDfGhJkL2zX"

@@ -145,6 +145,7 @@ def test_a_changed_document_is_chunked_again_a_few_chunks_at_a_time() -> None:
     related.refresh()
     assert any("def late_name" in s.text for s in _select(related, probe, 0, 14))
     big.apply_edit((0, 0), (0, 0), "def early_name(b):\n    pass\n", 2)
+    related.watch(big)
     early = _doc("file:///w/early.py", "w = early_name(\n")
     related.watch(early)
     # Until the new version is chunked, the old index answers.
@@ -154,14 +155,24 @@ def test_a_changed_document_is_chunked_again_a_few_chunks_at_a_time() -> None:
     assert any("def early_name" in s.text for s in _select(related, early, 0, 15))
 
 
-async def test_documents_are_chunked_in_the_background_when_the_loop_is_idle() -> None:
+async def test_documents_are_chunked_in_the_background_once_quiet() -> None:
+    related = RelatedCode()
+    related.watch(_doc("file:///w/helpers.py", HELPERS))
+    assert related.pending
+    for _ in range(150):
+        await asyncio.sleep(0.02)
+        if not related.pending:
+            break
+    assert not related.pending
+    current = _doc("file:///w/main.py", "root = normalize_path(\n")
+    assert any("def normalize_path" in s.text for s in _select(related, current, 0, 22))
+
+
+def test_a_file_opened_a_moment_ago_is_chunked_at_the_request_but_not_the_one_typed_in() -> None:
     related = RelatedCode()
     related.watch(_doc("file:///w/helpers.py", HELPERS))
     current = _doc("file:///w/main.py", "root = normalize_path(\n")
     related.watch(current)
-    assert _select(related, current, 0, 22) == ()
-    for _ in range(100):
-        await asyncio.sleep(0.02)
-        if _select(related, current, 0, 22):
-            break
     assert any("def normalize_path" in s.text for s in _select(related, current, 0, 22))
+    # The document being typed in waits until it is quiet.
+    assert related.pending and related.refresh(quiet=60.0)

@@ -12,9 +12,12 @@ import pytest
 from hostile_servers import gzip_repeated
 
 from fim_lsp.backends import APITimeoutError, ServerError, StreamError
-from fim_lsp.backends.codestral import parse_delta, translate_error
+from fim_lsp.backends.codestral import CodestralBackend
 from fim_lsp.backends.sse import SSEDecoder
 from fim_lsp.backends.stream import stream_deltas
+
+parse_delta = CodestralBackend().parse
+translate_error = CodestralBackend().translate_error
 
 MB = 1 << 20
 # The bounds under test, written out: the test states what the runner promises.

@@ -84,6 +84,8 @@ class View:
     at_end: bool
     # The windows hide part of the document (before or after): brackets may pair outside them.
     windows_cut: bool
+    # The prefix window may start inside brackets it never saw open.
+    outer_unknown: bool
     # The `multiline` setting: "auto", "always" or "never".
     multiline: str
 
@@ -110,6 +112,18 @@ class View:
         scanner.feed_lines(self.line_prefix + text)
         scanner.unmatched = max(0, scanner.unmatched - self.prefix_unmatched)
         return scanner
+
+    def closes_unknown(self, low: int) -> bool:
+        """Whether a depth `low` (counted from the cursor's line) closes brackets opened before
+        the prefix window, which the document's balance cannot speak for."""
+        return self.outer_unknown and low < -(len(self.open_stack) - self.prefix_unmatched)
+
+    def lacks_closer(self, low: int) -> bool | None:
+        """Whether the document lacks the closers a suggestion reaching depth `low` writes
+        (False: it has them next); None when its brackets cannot tell."""
+        if self.unclosed is None or self.closes_unknown(low):
+            return None
+        return low >= self.at_cursor.depth - len(self.unclosed)
 
     @property
     def mid_line(self) -> bool:
@@ -271,5 +285,6 @@ def view_of(ctx: FimContext) -> View:
         unclosed=unclosed,
         at_end=not ctx.suffix.strip() and not ctx.suffix_cut,
         windows_cut=open_before is None or not suffix_whole,
+        outer_unknown=open_before is None,
         multiline=ctx.multiline,
     )

@@ -26,9 +26,6 @@ def _drop_last(text: str, view: View) -> str:
     if is_blank(last) or (len(lines) < 2 and not is_blank(view.line_prefix)):
         # A closer after text on the cursor's line is that line's business (rest.py).
         return text
-    if len(lines) < 2 and last[0] in CLOSING and view.unclosed is None:
-        # A lone closer on an empty line: only the document's balance can tell it is doubled.
-        return text
     if last[0] not in CLOSING:
         return _drop_block_end(lines, theirs, view)
     if len(lines) > 1:
@@ -38,9 +35,13 @@ def _drop_last(text: str, view: View) -> str:
         scanner = view.scan_from_line_start("")
     low = scanner.feed(lines[-1])
     base = indent_width(view.line_prefix)
-    if view.unclosed is not None:
+    lacks = view.lacks_closer(low)
+    if len(lines) < 2 and lacks is None:
+        # A lone closer on an empty line: only the document's balance can tell it is doubled.
+        return text
+    if lacks is not None:
         # The document's brackets say whether it lacks this closer.
-        duplicate = low < view.at_cursor.depth - len(view.unclosed)
+        duplicate = not lacks
     elif theirs.strip()[:1] != last[0]:
         duplicate = False
     elif low < view.at_cursor.depth and lines[-1].rstrip() == theirs.rstrip():

@@ -144,7 +144,7 @@ def cut(lines: list[str], view: View) -> int | None:
             return i + 1
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
-            if view.unclosed is None:
+            if view.lacks_closer(low) is None:
                 if (
                     view.windows_cut
                     and closer_next
@@ -160,20 +160,22 @@ def cut(lines: list[str], view: View) -> int | None:
                     continue
                 if (
                     view.windows_cut
+                    and view.at_cursor.in_code
                     and not closer_next
                     and suffix_indent is not None
-                    and suffix_indent <= width
+                    and suffix_indent <= width < base
                     and view.may_close(stripped)
                 ):
-                    # The document goes on at this level without closing the block: it lacks
-                    # the closer.
+                    # The block's body is indented and the document goes on at the closer's
+                    # level without closing it: it lacks the closer.
                     return i + 1
                 return i + 1 if closing_allowed and view.may_close(stripped) else i
             # The document's brackets say how many blocks it lacks the end of.
-            floor = view.at_cursor.depth - len(view.unclosed)
-            if low < floor:
+            if not view.lacks_closer(low):
                 return i
-            if low == floor and len(view.open_stack) + low <= 0:
+            outermost = len(view.open_stack) - view.prefix_unmatched + low <= 0
+            if not view.lacks_closer(low - 1) and outermost and not view.outer_unknown:
+                # The last block the document lacks the end of, and none is open around it.
                 return i + 1
             # The document closes the enclosing block: lines at this level still belong to it.
             base = limit = width

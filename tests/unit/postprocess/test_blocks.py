@@ -44,3 +44,16 @@ def test_closer_of_an_inner_block_at_another_indentation_is_kept() -> None:
 def test_lone_keyword_end_the_document_has_is_nothing() -> None:
     assert postprocess("end", at("def close\n  @io.close\n  █\nend\n", "ruby")) is None
     assert postprocess("fi", at("if a; then\n  if b; then\n    c\n  █\nfi\n", "shellscript"))
+
+
+def test_closer_of_a_bracket_opened_before_the_window_is_left_to_the_document_text() -> None:
+    from fim_lsp.context import FimContext
+
+    # `extern "C" {` stands above the prefix window; the document after the cursor has no `}`.
+    prompt = "int f(void);\nint g(void);\n\n#ifdef __cplusplus\n"
+    ctx = FimContext(prompt, "\n#endif\n", "c", prefix_cut=True)
+    got = postprocess("}\n\nstatic int h(void) { return 0; }\n", ctx)
+    assert got is not None and got.text == "}"
+    # The suffix closes every bracket the window saw open: a closer inside it is doubled.
+    ctx = FimContext("void f(void)\n{\n    int x = 1;\n", "}\n", "c", prefix_cut=True)
+    assert postprocess("}", ctx) is None

@@ -6,7 +6,19 @@ export interface ServerSettings {
   enable: boolean;
   disabledLanguages: string[];
   endpoint?: string;
-  model: string;
+  backend: string;
+  template: string;
+  headers: Record<string, string>;
+  caBundle: string;
+  model?: string;
+  topP?: number;
+  minTokens?: number;
+  randomSeed?: number;
+  stream: boolean;
+  multiline: string;
+  contextChars: number;
+  exclude: string[];
+  redactSecrets: boolean;
   maxTokens: number;
   temperature: number;
   stop: string[];
@@ -27,10 +39,18 @@ export interface LaunchSettings {
 /** Reads one setting below `fimLsp.` (e.g. `maxTokens`, `server.path`); undefined when unset. */
 export type SettingGetter = (key: string) => unknown;
 
-const DEFAULTS: Omit<ServerSettings, "endpoint"> = {
+const DEFAULTS: Omit<ServerSettings, "endpoint" | "model" | "topP" | "minTokens" | "randomSeed"> = {
   enable: true,
   disabledLanguages: [],
-  model: "codestral-latest",
+  backend: "codestral",
+  template: "",
+  headers: {},
+  caBundle: "",
+  stream: true,
+  multiline: "auto",
+  contextChars: 3000,
+  exclude: [],
+  redactSecrets: true,
   maxTokens: 256,
   temperature: 0,
   stop: [],
@@ -51,6 +71,26 @@ function int(value: unknown, fallback: number, min: number): number {
   return typeof value === "number" && Number.isInteger(value) && value >= min ? value : fallback;
 }
 
+function bool(value: unknown, fallback: boolean): boolean {
+  return typeof value === "boolean" ? value : fallback;
+}
+
+function oneOf(value: unknown, allowed: readonly string[], fallback: string): string {
+  return typeof value === "string" && allowed.includes(value) ? value : fallback;
+}
+
+function headerMap(value: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    for (const [name, v] of Object.entries(value)) {
+      if (typeof v === "string") {
+        headers[name] = v;
+      }
+    }
+  }
+  return headers;
+}
+
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
@@ -63,9 +103,17 @@ function strings(value: unknown): string[] {
 export function serverSettings(get: SettingGetter): ServerSettings {
   const temperature = get("temperature");
   const settings: ServerSettings = {
-    enable: typeof get("enable") === "boolean" ? (get("enable") as boolean) : DEFAULTS.enable,
+    enable: bool(get("enable"), DEFAULTS.enable),
     disabledLanguages: strings(get("disabledLanguages")),
-    model: str(get("model"), DEFAULTS.model),
+    backend: oneOf(get("backend"), BACKENDS, DEFAULTS.backend),
+    template: str(get("template"), ""),
+    headers: headerMap(get("headers")),
+    caBundle: str(get("caBundle"), ""),
+    stream: bool(get("stream"), DEFAULTS.stream),
+    multiline: oneOf(get("multiline"), ["auto", "always", "never"], DEFAULTS.multiline),
+    contextChars: int(get("contextChars"), DEFAULTS.contextChars, 0),
+    exclude: strings(get("exclude")),
+    redactSecrets: bool(get("redactSecrets"), DEFAULTS.redactSecrets),
     maxTokens: int(get("maxTokens"), DEFAULTS.maxTokens, 1),
     temperature:
       typeof temperature === "number" && temperature >= 0 && temperature <= 1.5
@@ -83,13 +131,29 @@ export function serverSettings(get: SettingGetter): ServerSettings {
     maxSuffixChars: int(get("maxSuffixChars"), DEFAULTS.maxSuffixChars, 0),
     timeoutMs: int(get("timeoutMs"), DEFAULTS.timeoutMs, 1),
   };
-  // Empty means "the server's default", which depends on the kind of key.
+  // Unset or empty: the server's default, which depends on the backend (and the kind of key).
+  const model = str(get("model"), "");
+  if (model !== "") {
+    settings.model = model;
+  }
+  const topP = get("topP");
+  if (typeof topP === "number" && topP >= 0 && topP <= 1) {
+    settings.topP = topP;
+  }
+  for (const name of ["minTokens", "randomSeed"] as const) {
+    const value = int(get(name), -1, 0);
+    if (value >= 0) {
+      settings[name] = value;
+    }
+  }
   const endpoint = str(get("endpoint"), "");
   if (endpoint !== "") {
     settings.endpoint = endpoint.replace(/\/+$/, "");
   }
   return settings;
 }
+
+export const BACKENDS = ["codestral", "ollama", "llamacpp", "openai"] as const;
 
 export function launchSettings(get: SettingGetter, home: string | undefined): LaunchSettings {
   let path = str(get("server.path"), "fim-lsp");

@@ -180,7 +180,12 @@ class FimExtension implements vscode.Disposable {
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       outputChannel: this.output,
-      initializationOptions: () => serverSettings(settings()),
+      // Codestral's key travels in its environment variable; another backend's key (a team's
+      // vLLM gateway, say) goes beside the endpoint it is for, both from user settings.
+      initializationOptions: () => {
+        const current = serverSettings(settings());
+        return apiKey && current.backend !== "codestral" ? { ...current, apiKey } : current;
+      },
       synchronize: { configurationSection: SECTION },
       middleware: {
         // The first item VS Code got back (and will show, unless typing moved on) is reported as

@@ -18,7 +18,15 @@ describe("serverSettings", () => {
     assert.deepEqual(serverSettings(from({})), {
       enable: true,
       disabledLanguages: [],
-      model: "codestral-latest",
+      backend: "codestral",
+      template: "",
+      headers: {},
+      caBundle: "",
+      stream: true,
+      multiline: "auto",
+      contextChars: 3000,
+      exclude: [],
+      redactSecrets: true,
       maxTokens: 256,
       temperature: 0,
       stop: [],
@@ -73,7 +81,33 @@ describe("serverSettings", () => {
     assert.equal(s.debounceMs, 75);
     assert.equal(s.timeoutMs, 10000);
     assert.deepEqual(s.stop, ["x"]);
-    assert.equal(s.model, "codestral-latest");
+    // No model: the server uses its backend's default (a Codestral name would reach Ollama).
+    assert.equal(s.model, undefined);
+  });
+
+  it("passes the backend settings through and drops invalid ones", () => {
+    const s = serverSettings(
+      from({
+        backend: "openai",
+        template: "qwen",
+        headers: { "X-Team": "a", bad: 3 },
+        topP: 0.9,
+        minTokens: 2,
+        randomSeed: 7,
+        stream: false,
+        multiline: "never",
+        contextChars: 0,
+        exclude: ["*.csv", 4],
+        redactSecrets: false,
+      }),
+    );
+    assert.equal(s.backend, "openai");
+    assert.equal(s.template, "qwen");
+    assert.deepEqual(s.headers, { "X-Team": "a" });
+    assert.deepEqual([s.topP, s.minTokens, s.randomSeed, s.stream], [0.9, 2, 7, false]);
+    assert.deepEqual([s.multiline, s.contextChars, s.exclude, s.redactSecrets], ["never", 0, ["*.csv"], false]);
+    const bad = serverSettings(from({ backend: "gpt", multiline: "yes", topP: 2, minTokens: -1 }));
+    assert.deepEqual([bad.backend, bad.multiline, bad.topP, bad.minTokens], ["codestral", "auto", undefined, undefined]);
   });
 
   it("never passes on keys outside the list, such as an apiKey from a folder's settings", () => {

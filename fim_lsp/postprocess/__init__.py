@@ -52,7 +52,7 @@ __all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
 
 def _cut(lines: list[str], view: View, final: bool) -> int | None:
     """Where the suggestion must end (keep lines[:cut]), decided line by line, or None."""
-    one = mode.cut(lines, view)
+    one = mode.cut(lines, view, final)
     if one is not None:
         return one
     whole = [view.line_prefix + lines[0], *lines[1:]]

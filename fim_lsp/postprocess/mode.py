@@ -22,14 +22,20 @@ def single_line(view: View) -> bool:
     return state.in_line_comment and view.multiline != "always"
 
 
-def cut(lines: list[str], view: View) -> int | None:
-    """Where a single-line suggestion ends (lines kept), or None when it may span lines."""
+def cut(lines: list[str], view: View, final: bool = True) -> int | None:
+    """Where a single-line suggestion ends (lines kept), or None when it may span lines.
+
+    `final`: the text is all the model sent (a stream may still send more).
+    """
     if not single_line(view):
         return None
     retyped = _retyped_rest(lines, view)
     if retyped is not None:
         # A body on new lines, then the rest of the line re-typed: rest.py cuts that copy.
         return retyped + 1
+    if final and _opens_body(lines, view) and len(lines) > 2 and is_blank(lines[-1]):
+        # A body on new lines that stops where the rest of the line takes over.
+        return len(lines)
     if view.multiline != "never" and _comment_ended(lines, view):
         return None
     return _lines_kept(lines, view)

@@ -63,6 +63,17 @@ def cut(lines: list[str], view: View) -> int | None:
             if suffix_indent is not None and suffix_indent > base:
                 # The lines that continue this statement are already in the document.
                 return 1
+            if (
+                nxt is not None
+                and nxt[0] == 0
+                and first.rstrip().endswith("{")
+                and first_depth > max(0, view.at_cursor.depth)
+                and nxt[1].lstrip()[:1] not in CLOSING
+                and suffix_indent is not None
+                and suffix_indent >= base
+            ):
+                # It opens a block whose body the document holds right below (`namespace a {`).
+                return 1
             inside = True
         else:
             ref = next((ln for ln in lines[1:] if not is_blank(ln)), None)

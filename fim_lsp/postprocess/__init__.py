@@ -6,7 +6,8 @@ One module per rule, each a pure function with golden tests in tests/unit/postpr
 - fences: markdown code fences (and the chat prose around them) removed
 - seam: whitespace where the suggestion meets the document (stray newline, doubled or stray
   space, a space that would split the word being typed)
-- mode: single-line or multi-line, from the `multiline` setting and the cursor's context (text after it, a comment, a string)
+- mode: single-line or multi-line, from the `multiline` setting and the cursor's context (text
+  after it, a comment, a string)
 - suffix: stop where the suggestion starts repeating the lines after the cursor (exactly or nearly)
 - scope: multi-line suggestions end with their block (brackets, indentation, a blank line mid-block)
 - repetition: runaway repetition of a line or a block, exact or with names and numbers changing,
@@ -19,7 +20,7 @@ One module per rule, each a pure function with golden tests in tests/unit/postpr
 - layout: the document's indentation unit and line ending
 - blank: nothing worth showing
 
-The cutting rules (mode, suffix, scope, repetition) decide each line from the lines before it, so
+The cutting rules (mode, suffix, scope, repetition, keys) decide each line from the lines before it, so
 `stream_done` can stop a stream as soon as a cut is certain. `_syntax` (a bracket, string and comment
 scanner) and `_view` (the cursor's surroundings, computed once per request) serve them all.
 """

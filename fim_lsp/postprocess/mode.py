@@ -1,4 +1,4 @@
-"""Single-line or multi-line: the `multiline` setting, then the cursor's context (text after it, a comment, a string)."""
+"""Single-line or multi-line: the `multiline` setting, then the cursor's context."""
 
 from __future__ import annotations
 

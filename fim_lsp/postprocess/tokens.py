@@ -1,4 +1,4 @@
-"""Special tokens streamed as text (`<|endoftext|>`, `<|fim_middle|>`, `</s>`): a misconfigured server's noise; nothing after one is the answer."""
+"""Special tokens streamed as text (`<|endoftext|>`, `</s>`): nothing after one is the answer."""
 
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import blocks
 from ._syntax import CLOSING
 from ._view import View, is_blank
 from .rest import closers_only
@@ -42,13 +43,10 @@ def cut(lines: list[str], view: View, final: bool = True) -> int | None:
 
 
 def _opens_body(lines: list[str], view: View) -> bool:
-    """The model starts new lines before a rest that closes a block (`{█}, [count]);`)."""
-    return (
-        view.multiline != "never"
-        and view.mid_line
-        and view.line_rest.lstrip()[:1] in CLOSING
-        and is_blank(lines[0])
-    )
+    """The model starts new lines before a rest that closes a block (`{█}, [count]);`, `</div>`)."""
+    rest = view.line_rest.lstrip()
+    closes = rest[:1] in CLOSING or (rest.startswith("</") and blocks.ends_block(rest, view))
+    return view.multiline != "never" and view.mid_line and closes and is_blank(lines[0])
 
 
 def _retyped_rest(lines: list[str], view: View) -> int | None:

@@ -89,7 +89,7 @@ def stream_done(text: str, ctx: FimContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
     view = view_of(ctx)
     text = text.replace("\r\n", "\n")
-    if fences.closed(text, view) or tokens.seen(text):
+    if fences.closed(text, view) or tokens.seen(text, view.language):
         return True
     # Only complete lines decide; deltas inside a line reuse the answer (a cached call).
     return _lines_done(text[: text.rfind("\n") + 1], ctx)
@@ -130,7 +130,7 @@ def _lines_done(text: str, ctx: FimContext) -> bool:
 def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     """Apply every rule in order; None when nothing is worth showing."""
     view = view_of(ctx)
-    text = tokens.cut(raw.replace("\r\n", "\n"))
+    text = tokens.cut(raw.replace("\r\n", "\n"), view.language)
     text = seam.trim_start(fences.strip(text, view), view)
     first_end = text.find("\n")
     loop = _loop_at(text if first_end < 0 else text[:first_end], view)

@@ -12,7 +12,7 @@ CLOSER_CHARS = frozenset(")]}>\"'`;,: \t")
 _SEAM_PUNCTUATION = frozenset(";,:")
 # A repeated rest shorter than this could be a coincidence inside the answer.
 _MIN_REPEAT = 4
-_LOOKAHEAD_LINES = 20
+_LOOKAHEAD_LINES = 40
 # `<` opening a tag or type arguments; `>` closing one (not `=>`, `->`, `>=`, nor a spaced comparison).
 _ANGLE_OPEN = re.compile(r"<(?=[A-Za-z_/>])")
 _ANGLE_CLOSE = re.compile(r"(?<![=\-\s])>(?!=)")

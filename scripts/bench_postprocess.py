@@ -4,7 +4,9 @@ Times `postprocess` on the whole model text and `stream_done` over the text in s
 (as the server calls it on each delta), each with the context's view built ahead (the server
 calls `prepare` when the stream opens) and cold (the view built inside the timed call).
 
-    python scripts/bench_postprocess.py [--repeat 20] [--chunk 4]
+    python scripts/bench_postprocess.py [--repeat 20] [--chunk 4] [--padded]
+
+--padded puts each case in a document that fills the 6000/2000 windows (a large file).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_golden import context_of, load_cases
+from eval_golden import context_of, load_cases, padded
 
 from fim_lsp.context import FimContext
 from fim_lsp.postprocess import postprocess, prepare, stream_done
@@ -68,8 +70,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--chunk", type=int, default=4, help="characters per streamed delta")
+    parser.add_argument(
+        "--padded", action="store_true", help="each case in a document that fills the windows"
+    )
     args = parser.parse_args()
     cases = load_cases()
+    if args.padded:
+        cases = [padded(c, True, True) for c in cases]
     calls: dict[str, list[float]] = {name: [] for name in _ROWS}
     best: dict[str, list[float]] = {name: [] for name in _ROWS}
     for case in cases:
@@ -100,7 +107,8 @@ def main() -> int:
         for name, samples in per_case.items():
             calls[name].extend(samples)
             best[name].append(min(samples))
-    print(f"{len(cases)} golden cases x {args.repeat}, deltas of {args.chunk} characters")
+    size = "in documents filling the windows" if args.padded else "as written"
+    print(f"{len(cases)} golden cases ({size}) x {args.repeat}, deltas of {args.chunk} characters")
     print("per call (every sample; includes noise from other processes on the machine):")
     for name, label in _ROWS.items():
         print(f"  {label:<44} {percentiles(calls[name])}")

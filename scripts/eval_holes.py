@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LANGUAGES = ("python", "javascript", "c")
-KINDS = ("clean", "repeat_suffix", "autoclose", "past_block", "stray_space", "repeat_line")
+# closer_mid comes last: the holes of the kinds before it stay those of earlier runs.
+KINDS = (
+    "clean",
+    "repeat_suffix",
+    "autoclose",
+    "past_block",
+    "stray_space",
+    "repeat_line",
+    "closer_mid",
+)
 # Holes per language and noise kind (clean answers get the most: they guard against regressions).
 QUOTA = {
     "clean": 60,
@@ -25,6 +34,7 @@ QUOTA = {
     "past_block": 20,
     "stray_space": 20,
     "repeat_line": 20,
+    "closer_mid": 20,
 }
 
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
@@ -47,6 +57,9 @@ class Hole:
     truth: str  # the text that was removed (what a perfect model answers)
     closers: str  # brackets the editor auto-inserted after the cursor
     answer: str  # what the mock model answers
+    # Characters of the suffix the truth replaces: an auto-closed bracket the model writes
+    # itself, with the rest of the line after it (`f(█)` + `a) + 1`).
+    replaced: int = 0
 
     @property
     def document(self) -> str:
@@ -56,7 +69,7 @@ class Hole:
     @property
     def truth_document(self) -> str:
         """The document the user wants."""
-        return self.prefix + self.truth + self.suffix
+        return self.prefix + self.truth + self.suffix[self.replaced :]
 
 
 def source_files(language: str) -> list[Path]:
@@ -159,6 +172,48 @@ def _line_hole(
     return None
 
 
+def _closer_mid_hole(
+    rng: random.Random, text: str, lines: list[str]
+) -> tuple[str, str, str, str] | None:
+    """(prefix, suffix, truth, closer) for a cursor inside brackets closed mid-line.
+
+    The editor auto-closed the bracket and the rest of the line is not typed yet: the document
+    has the closer alone; the model writes the arguments, the closer and the rest of the line.
+    """
+    offsets = [0]
+    for ln in lines:
+        offsets.append(offsets[-1] + len(ln) + 1)
+    for _ in range(80):
+        n = rng.randrange(len(lines))
+        line = lines[n].rstrip("\r")
+        body = line.rstrip()
+        if not body.strip() or len(line) > _MAX_LINE or "\\" in body:
+            continue
+        if _open_brackets(body) or body.lstrip().startswith(("#", "//", "*", "/*")):
+            continue
+        for col in rng.sample(range(1, len(body)), len(body) - 1):
+            opener = body[col - 1]
+            if opener not in _PAIRS or _open_brackets(body[:col]) == ["?"]:
+                continue
+            depth, j = 0, col
+            while j < len(body):
+                if body[j] in _PAIRS:
+                    depth += 1
+                elif body[j] == _PAIRS[opener]:
+                    if depth == 0:
+                        break
+                    depth -= 1
+                j += 1
+            rest = body[j + 1 :]
+            if j >= len(body) or j == col or not rest.strip() or _open_brackets(body[col:j]):
+                continue
+            cut = offsets[n] + col
+            end = offsets[n] + len(line)
+            closer = _PAIRS[opener]
+            return text[:cut], closer + text[end:], line[col:], closer
+    return None
+
+
 def _block_hole(
     rng: random.Random, text: str, lines: list[str], language: str
 ) -> tuple[str, str, str, str, str] | None:
@@ -258,8 +313,9 @@ def model_answer(
     """What the mock model answers for a hole, for one noise kind."""
     if kind == "clean":
         return truth
-    if kind == "autoclose":
-        return truth + closers
+    if kind in ("autoclose", "closer_mid"):
+        # closer_mid: the truth already holds the closer mid-text, as models write it.
+        return truth + closers if kind == "autoclose" else truth
     if kind == "stray_space":
         return " " + truth
     if kind == "repeat_suffix":
@@ -305,7 +361,15 @@ def make_holes(
                 if len(lines) < 5 or max(len(ln) for ln in lines) > 400:
                     continue
                 # Half the holes remove a whole block; autoclose needs brackets on the cursor's line.
-                if kind != "autoclose" and rng.random() < 0.5:
+                replaced = 0
+                if kind == "closer_mid":
+                    mid = _closer_mid_hole(rng, text, lines)
+                    if mid is None:
+                        continue
+                    shape = "line"
+                    prefix, suffix, truth, closers = mid
+                    replaced = len(closers)
+                elif kind != "autoclose" and rng.random() < 0.5:
                     found = _block_hole(rng, text, lines, language)
                     if found is None:
                         continue
@@ -327,7 +391,17 @@ def make_holes(
                 rel = os.path.relpath(path, "/")
                 holes.append(
                     Hole(
-                        hole_id, language, rel, shape, kind, prefix, suffix, truth, closers, answer
+                        hole_id,
+                        language,
+                        rel,
+                        shape,
+                        kind,
+                        prefix,
+                        suffix,
+                        truth,
+                        closers,
+                        answer,
+                        replaced,
                     )
                 )
                 made += 1

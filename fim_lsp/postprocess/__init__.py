@@ -6,7 +6,8 @@ One module per rule, each a pure function with golden tests in tests/unit/postpr
 - fences: markdown code fences (and the chat prose around them) removed
 - seam: whitespace where the suggestion meets the document (stray newline, doubled or stray
   space, a space that would split the word being typed)
-- mode: single-line or multi-line, from the `multiline` setting and the cursor's context (text after it, a comment, a string)
+- mode: single-line or multi-line, from the `multiline` setting and the cursor's context (text
+  after it, a comment, a string)
 - suffix: stop where the suggestion starts repeating the lines after the cursor (exactly or nearly)
 - scope: multi-line suggestions end with their block (brackets, indentation, a blank line mid-block)
 - repetition: runaway repetition of a line or a block, exact or with names and numbers changing,
@@ -19,7 +20,7 @@ One module per rule, each a pure function with golden tests in tests/unit/postpr
 - layout: the document's indentation unit and line ending
 - blank: nothing worth showing
 
-The cutting rules (mode, suffix, scope, repetition) decide each line from the lines before it, so
+The cutting rules (mode, suffix, scope, repetition, keys) decide each line from the lines before it, so
 `stream_done` can stop a stream as soon as a cut is certain. `_syntax` (a bracket, string and comment
 scanner) and `_view` (the cursor's surroundings, computed once per request) serve them all.
 """
@@ -52,7 +53,7 @@ __all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
 
 def _cut(lines: list[str], view: View, final: bool) -> int | None:
     """Where the suggestion must end (keep lines[:cut]), decided line by line, or None."""
-    one = mode.cut(lines, view)
+    one = mode.cut(lines, view, final)
     if one is not None:
         return one
     whole = [view.line_prefix + lines[0], *lines[1:]]
@@ -88,7 +89,7 @@ def stream_done(text: str, ctx: FimContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
     view = view_of(ctx)
     text = text.replace("\r\n", "\n")
-    if fences.closed(text, view) or tokens.seen(text):
+    if fences.closed(text, view) or tokens.seen(text, view.language):
         return True
     # Only complete lines decide; deltas inside a line reuse the answer (a cached call).
     return _lines_done(text[: text.rfind("\n") + 1], ctx)
@@ -129,7 +130,7 @@ def _lines_done(text: str, ctx: FimContext) -> bool:
 def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     """Apply every rule in order; None when nothing is worth showing."""
     view = view_of(ctx)
-    text = tokens.cut(raw.replace("\r\n", "\n"))
+    text = tokens.cut(raw.replace("\r\n", "\n"), view.language)
     text = seam.trim_start(fences.strip(text, view), view)
     first_end = text.find("\n")
     loop = _loop_at(text if first_end < 0 else text[:first_end], view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -67,6 +68,8 @@ class Syntax:
     case_patterns: bool = False
     # `'{'` is a character, though `'` alone starts no string (Rust lifetimes).
     char_literals: bool = False
+    # The characters where code can change the scanner's state (computed once per language).
+    specials: re.Pattern[str] | None = field(default=None, compare=False, hash=False)
 
 
 def syntax_of(language_id: str) -> Syntax:
@@ -89,7 +92,7 @@ def syntax_of(language_id: str) -> Syntax:
         quotes.append("`")
     if lang in ("markdown", "plaintext"):
         quotes = []
-    return Syntax(
+    syntax = Syntax(
         line_comments=comments,
         block_comment=lang in _SLASH,
         quotes=tuple(quotes),
@@ -99,6 +102,7 @@ def syntax_of(language_id: str) -> Syntax:
         case_patterns=lang in _SHELL,
         char_literals=lang == "rust",
     )
+    return dataclasses.replace(syntax, specials=_specials(syntax))
 
 
 @dataclass
@@ -163,7 +167,7 @@ class Scanner:
         n = len(text)
         # A shell `)` with no `(` before it on its line ends a `case` pattern.
         opened = False
-        specials = _specials(syn)
+        specials = syn.specials or _specials(syn)
         while i < n:
             if self.in_line_comment:
                 return low

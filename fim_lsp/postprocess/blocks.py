@@ -1,4 +1,4 @@
-"""Blocks that end with a word or a tag (`fi`, `esac`, `done`, `end`, `</div>`): does the document lack the end a suggestion writes?"""
+"""Blocks that end with a word or a tag (`fi`, `end`, `</div>`): does the document lack that end?"""
 
 from __future__ import annotations
 

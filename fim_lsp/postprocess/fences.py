@@ -1,4 +1,4 @@
-"""Markdown code fences: chat-tuned models wrap their answer in ```lang ... ```, often with a sentence around it."""
+"""Markdown code fences: chat models wrap their answer in ```lang ... ```, often with a sentence."""
 
 from __future__ import annotations
 

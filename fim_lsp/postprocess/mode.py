@@ -1,7 +1,8 @@
-"""Single-line or multi-line: the `multiline` setting, then the cursor's context (text after it, a comment, a string)."""
+"""Single-line or multi-line: the `multiline` setting, then the cursor's context."""
 
 from __future__ import annotations
 
+from . import blocks
 from ._syntax import CLOSING
 from ._view import View, is_blank
 from .rest import closers_only
@@ -22,27 +23,30 @@ def single_line(view: View) -> bool:
     return state.in_line_comment and view.multiline != "always"
 
 
-def cut(lines: list[str], view: View) -> int | None:
-    """Where a single-line suggestion ends (lines kept), or None when it may span lines."""
+def cut(lines: list[str], view: View, final: bool = True) -> int | None:
+    """Where a single-line suggestion ends (lines kept), or None when it may span lines.
+
+    `final`: the text is all the model sent (a stream may still send more).
+    """
     if not single_line(view):
         return None
     retyped = _retyped_rest(lines, view)
     if retyped is not None:
         # A body on new lines, then the rest of the line re-typed: rest.py cuts that copy.
         return retyped + 1
+    if final and _opens_body(lines, view) and len(lines) > 2 and is_blank(lines[-1]):
+        # A body on new lines that stops where the rest of the line takes over.
+        return len(lines)
     if view.multiline != "never" and _comment_ended(lines, view):
         return None
     return _lines_kept(lines, view)
 
 
 def _opens_body(lines: list[str], view: View) -> bool:
-    """The model starts new lines before a rest that closes a block (`{█}, [count]);`)."""
-    return (
-        view.multiline != "never"
-        and view.mid_line
-        and view.line_rest.lstrip()[:1] in CLOSING
-        and is_blank(lines[0])
-    )
+    """The model starts new lines before a rest that closes a block (`{█}, [count]);`, `</div>`)."""
+    rest = view.line_rest.lstrip()
+    closes = rest[:1] in CLOSING or (rest.startswith("</") and blocks.ends_block(rest, view))
+    return view.multiline != "never" and view.mid_line and closes and is_blank(lines[0])
 
 
 def _retyped_rest(lines: list[str], view: View) -> int | None:

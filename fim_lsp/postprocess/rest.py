@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._syntax import ANGLE_BRACKETS, Scanner, Syntax
+from ._syntax import ANGLE_BRACKETS, CLOSING, Scanner, Syntax
 from ._view import View
 
 # What editors insert after the cursor on their own (auto-closed pairs) or users leave there.
@@ -12,7 +12,7 @@ CLOSER_CHARS = frozenset(")]}>\"'`;,: \t")
 _SEAM_PUNCTUATION = frozenset(";,:")
 # A repeated rest shorter than this could be a coincidence inside the answer.
 _MIN_REPEAT = 4
-_LOOKAHEAD_LINES = 20
+_LOOKAHEAD_LINES = 40
 # `<` opening a tag or type arguments; `>` closing one (not `=>`, `->`, `>=`, nor a spaced comparison).
 _ANGLE_OPEN = re.compile(r"<(?=[A-Za-z_/>])")
 _ANGLE_CLOSE = re.compile(r"(?<![=\-\s])>(?!=)")
@@ -175,7 +175,11 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
     angles = ">" in rest and view.language in ANGLE_BRACKETS
     # A first line that ends with the closers (`a, b):`), then a body: they were re-written
     # there, and the body's last line must not get them again.
-    body_after = "\n" in text.strip() and text.split("\n", 1)[0].rstrip().endswith(core)
+    body_after = (
+        "\n" in text.strip()
+        and any(ch in CLOSING for ch in core)
+        and text.split("\n", 1)[0].rstrip().endswith(core)
+    )
     if body_after:
         candidates.append(text.rstrip())
 

@@ -10,6 +10,8 @@ from ._view import View, indent_width, is_blank
 
 _LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
+# A line ending in a pipe or a binary operator goes on on the next line, often at its level.
+_CONTINUES = re.compile(r"(\|>|%>%|%\w*%|&&|\|\||\+|\band|\bor)\s*$")
 
 
 def _opens_block(line: str) -> bool:
@@ -61,6 +63,17 @@ def cut(lines: list[str], view: View) -> int | None:
             if suffix_indent is not None and suffix_indent > base:
                 # The lines that continue this statement are already in the document.
                 return 1
+            if (
+                nxt is not None
+                and nxt[0] == 0
+                and first.rstrip().endswith("{")
+                and first_depth > max(0, view.at_cursor.depth)
+                and nxt[1].lstrip()[:1] not in CLOSING
+                and suffix_indent is not None
+                and suffix_indent >= base
+            ):
+                # It opens a block whose body the document holds right below (`namespace a {`).
+                return 1
             inside = True
         else:
             ref = next((ln for ln in lines[1:] if not is_blank(ln)), None)
@@ -102,6 +115,8 @@ def cut(lines: list[str], view: View) -> int | None:
     comment_marks = (*syntax.line_comments, "/*") if syntax.block_comment else syntax.line_comments
     # The document's next line continues a ` * ` block comment.
     starred = nxt is not None and nxt[1].lstrip()[:1] == "*" and nxt[1].lstrip()[:2] != "*/"
+    # The first line ends in a pipe or an operator: the statement goes on below it.
+    continues = first_depth <= 0 and scanner.in_code and bool(_CONTINUES.search(first))
     blank_at: int | None = None
     # Comment lines may sit at any indentation: they belong to whatever code follows them.
     comments_from: int | None = None
@@ -210,6 +225,12 @@ def cut(lines: list[str], view: View) -> int | None:
             gap_floor = body_indent = None
             comments_from = None
             continue
+        if continues and width >= base and not after_blank:
+            # The statement goes on (`x > 0) |>` then `summarise(...)`).
+            continues = bool(_CONTINUES.search(line))
+            comments_from = None
+            continue
+        continues = False
         if width < limit and (after_blank or gap_floor is None or width < gap_floor):
             if (
                 body_indent is not None

@@ -224,6 +224,14 @@ def _dedent_first(line: str, width: int) -> str:
     return line[i:]
 
 
+def _body_of_line_above(view: View) -> bool:
+    """The line above opens a block the cursor's line is not yet indented into (`if x:`)."""
+    head = view.prefix[: len(view.prefix) - len(view.line_prefix)].rstrip()
+    above = head[head.rfind("\n") + 1 :]
+    opens = above.rstrip().endswith((":", "{", "(", "[", "=>", " do", " then"))
+    return opens and indent_width(above) >= indent_width(view.line_prefix)
+
+
 def _single_stray_space(text: str) -> bool:
     return len(text) > 1 and text[0] == " " and text[1] not in " \t\n"
 
@@ -241,6 +249,7 @@ def trim_start(text: str, view: View) -> str:
             line_prefix
             and text.startswith(line_prefix)
             and text[len(line_prefix) : len(line_prefix) + 1].strip()
+            and not _body_of_line_above(view)
         ):
             # The model re-sent the indentation the cursor's line already has.
             text = text[len(line_prefix) :]

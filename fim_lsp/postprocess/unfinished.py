@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._view import View, is_blank
+from .rest import closers_only
 
 # A line ending like this goes on by design on the next one.
 _CONTINUES = ("(", "[", "{", ",", "\\", "=>", "->", "&&", "||", "+", "=")
@@ -17,7 +18,9 @@ def drop_last(lines: list[str], view: View) -> list[str]:
         return lines
     scanner.newline()
     before = scanner.depth
-    scanner.feed(lines[-1])
+    # The closers after the cursor end the last line (`summarise(n = n()` then `)`).
+    rest = view.line_rest.strip() if closers_only(view.line_rest) else ""
+    scanner.feed(lines[-1] + rest)
     if scanner.depth > before or scanner.string in ('"', "'", "`"):
         return lines[:-1]
     return lines

@@ -108,3 +108,21 @@ def test_streaming_never_changes_the_answer_on_mixed_cases() -> None:
             if stream_done(raw, ctx):
                 break
         assert postprocess(raw, ctx) == whole, (a.name, b.name, cursor)
+
+
+def test_a_model_that_answers_exactly_right_is_left_alone() -> None:
+    # Each case's expected insertion sent as the model text: no rule may cut or change it.
+    import dataclasses
+
+    wrong = []
+    for case in CASES:
+        after = case.document[case.cursor :]
+        want = case.expected
+        if want is None or not (
+            want.startswith(case.document[: case.cursor]) and want.endswith(after)
+        ):
+            continue
+        ideal = want[case.cursor : len(want) - len(after)]
+        if ideal.strip() and run(dataclasses.replace(case, model=ideal)) != want:
+            wrong.append(case.name)
+    assert not wrong

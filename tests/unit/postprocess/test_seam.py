@@ -121,3 +121,13 @@ def test_leading_newline_before_a_closer_is_not_joined() -> None:
 
     got = postprocess("\n}", at("func f() {\n\treturn █", "go"))
     assert got is None or not got.text.startswith("}")
+
+
+def test_indentation_into_a_block_the_cursor_line_is_not_in_yet_is_kept() -> None:
+    from pp_cursor import at
+
+    from fim_lsp.postprocess import postprocess
+
+    # The editor left the cursor at the `if`'s level: the model's four spaces indent the body.
+    got = postprocess("    y = 1", at("def f(x):\n    if x:\n    █\n"))
+    assert got is not None and got.text == "    y = 1"

@@ -17,3 +17,8 @@ def test_only_a_token_is_nothing_and_stops_the_stream() -> None:
     ctx = at("def f():\n    █\n")
     assert postprocess("<|endoftext|>", ctx) is None
     assert stream_done("return 1<|endoftext|>", ctx)
+
+
+def test_a_strikethrough_tag_is_markup_not_a_token() -> None:
+    assert cut("<s>old</s> new", "typescriptreact") == "<s>old</s> new"
+    assert cut("old</s> new", "python") == "old"

@@ -26,7 +26,7 @@ from .backends.other_files import display_path, header_cost
 from .cache import Recent, Shown, SuggestionCache, type_through
 from .client_hints import key_setting
 from .context import FimContext, slice_context
-from .documents import Document
+from .documents import Document, line_body
 from .exclusion import Excluder
 from .flights import Flight, Flights, FlightTimedOut, agrees
 from .gate import ErrorGate
@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 # Warm the connection again after this much idle time.
 _WARM_AFTER = 45.0
+# Documents whose last answer is remembered, to see an edit that inserts it (an accept).
+_ANSWERS = 32
 
 
 class Reporter(Protocol):
@@ -76,6 +78,35 @@ def finish(raw: str, post: FimContext, *, naive: bool = False) -> Suggestion | N
     if suggestion is not None and contains_placeholder(suggestion.text):
         return None
     return suggestion
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The last suggestion given for a document, at which version, and the line after it."""
+
+    completion: Completion
+    version: int
+    tail: str  # the line's text after the replaced range, when the answer was given
+
+
+def inserted_at(doc: Document, completion: Completion, tail: str | None) -> tuple[int, int] | None:
+    """The (line, index) just after `completion` when `doc` holds it inserted; else None.
+
+    `tail`: what followed the replaced range on the line, which must follow the inserted text.
+    """
+    text = completion.text.replace("\r\n", "\n")
+    breaks = text.count("\n")
+    last = completion.line + breaks
+    if last >= len(doc.text_lines):
+        return None
+    joined = "".join(doc.text_lines[completion.line : last + 1]).replace("\r\n", "\n")
+    start = completion.start
+    if joined[start : start + len(text)] != text:
+        return None
+    if tail is not None and line_body(joined[start + len(text) :]) != tail:
+        return None
+    index = len(text) - text.rfind("\n") - 1 if breaks else start + len(text)
+    return last, index
 
 
 def context_at(
@@ -136,6 +167,8 @@ class Engine:
         self._off_for_file = False
         # The editor's name from `initialize` (clientInfo), for words that name its settings.
         self.client_name: str | None = None
+        self._answers: dict[str, _Answer] = {}
+        self.speculations = 0
 
     # -- settings and lifecycle --------------------------------------------------------
 
@@ -213,6 +246,76 @@ class Engine:
         self.rhythm.keystroke(doc.uri, self._clock())
         self.related.watch(doc)
         self.related.touched(doc.uri, line)
+        answer = self._answers.pop(doc.uri, None)
+        if answer is not None and doc.version != answer.version:
+            # The first edit after an answer: when it inserts exactly the suggestion, it was taken.
+            at = inserted_at(doc, answer.completion, answer.tail)
+            if at is not None:
+                self._speculate(doc, *at)
+
+    def accepted(self, doc: Document, completion: Completion, length: int | None = None) -> None:
+        """The user accepted `completion` (its first `length` characters): ask what follows.
+
+        The editor asks again right after the edit; the call starts now, as if the accepted text
+        had been typed, so that request is answered from this flight or the cache. A partial
+        accept leaves the rest on screen, which typing through already answers.
+        """
+        if length is not None and length < len(completion.text):
+            return
+        at = inserted_at(doc, completion, None)
+        answer = self._answers.get(doc.uri)
+        if at is None and answer is not None and answer.completion == completion:
+            if doc.version != answer.version:
+                return  # the document moved on some other way
+            # The accept came before the edit: speculate on the text as it will be.
+            lines = list(doc.text_lines)
+            body = lines[completion.line]
+            lines[completion.line] = (
+                body[: completion.start] + completion.text + body[completion.end :]
+            )
+            after = Document.from_text(
+                doc.uri, "".join(lines), doc.version, doc.language_id, doc.encoding
+            )
+            at = inserted_at(after, completion, None)
+            doc = after
+        if at is not None:
+            self._speculate(doc, *at)
+
+    def _speculate(self, doc: Document, line: int, index: int) -> None:
+        """Start the model call for the cursor at (line, index) now, unless it is answered."""
+        settings, backend = self.settings, self.backend
+        if not settings.speculate_after_accept or settings.naive or not settings.enable:
+            return
+        if not settings.language_enabled(doc.language_id) or not self.has_key():
+            return
+        if self._closed or not self._readable(doc.uri) or self.gate.paused():
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        ctx = context_at(doc, line, index, settings, self.roots)
+        if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:
+            return
+        flight = self.flights.get(doc.uri)
+        if flight is not None:
+            typed = flight.typed_extension(ctx)
+            if typed is not None and agrees(typed, flight.raw):
+                return  # the stream in the air already covers this cursor
+        ctx = self._with_other_files(doc, line, ctx)
+        rendered = backend.render(ctx, settings)
+        found, _cached = self.cache.get(rendered.key)
+        if found:
+            return
+        self.flights.drop(doc.uri)
+        request = backend.http_request(self.http, rendered, settings)
+        self._launch(doc.uri, ctx, settings, backend, rendered, request, eager=True)
+        self.speculations += 1
+        log.info("model call %d for %s: after an accept", self.upstream_calls, doc.uri)
+        waiting = self.scheduler.current(doc.uri)
+        if waiting is not None:
+            # A request in its debounce adopts the new flight now instead of calling itself.
+            waiting.wake()
 
     def forget(self, uri: str) -> None:
         """A document closed: drop its state."""
@@ -222,6 +325,7 @@ class Engine:
         self.scheduler.forget(uri)
         self.rhythm.forget(uri)
         self.flights.drop(uri)
+        self._answers.pop(uri, None)
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -229,6 +333,19 @@ class Engine:
         self, doc: Document, line: int, column: int, *, invoked: bool
     ) -> Completion | None:
         """The suggestion for a cursor, or None (nothing to say, superseded, or an error)."""
+        version = doc.version
+        completion = await self._complete(doc, line, column, invoked=invoked)
+        if completion is not None and doc.version == version:
+            tail = doc.line(completion.line)[completion.end :]
+            self._answers.pop(doc.uri, None)
+            self._answers[doc.uri] = _Answer(completion, version, tail)
+            if len(self._answers) > _ANSWERS:
+                del self._answers[next(iter(self._answers))]
+        return completion
+
+    async def _complete(
+        self, doc: Document, line: int, column: int, *, invoked: bool
+    ) -> Completion | None:
         settings, backend = self.settings, self.backend
         if not settings.language_enabled(doc.language_id) or not self.has_key():
             return None
@@ -269,6 +386,13 @@ class Engine:
             if doc.version != version:
                 # The text moved on and a newer request is on its way: this answer would be stale.
                 return None
+            if self.flights.get(doc.uri) is not None:
+                # A flight started during the debounce (an accept): adopt it if it fits.
+                adopted = await self._adopt(ticket, doc.uri, ctx, arrived)
+                if adopted is not None:
+                    flight, result = adopted
+                    return self._answer(result, ctx, flight, place)
+                self.flights.drop(doc.uri)
             flight = self._launch(doc.uri, ctx, settings, backend, rendered, request)
             log.info(
                 "model call %d for %s: debounce %.1f ms, waited %.0f ms, %s",
@@ -412,6 +536,8 @@ class Engine:
         backend: Backend,
         rendered: Rendered,
         request: httpx.Request,
+        *,
+        eager: bool = False,
     ) -> Flight:
         flight = self.flights.launch(
             uri,
@@ -419,6 +545,7 @@ class Engine:
             ctx,
             settings.timeout_ms / 1000,
             lambda f: self._fly(f, settings, backend, rendered, request),
+            eager=eager,
         )
         self.upstream_calls += 1
         self._last_network = self._clock()
@@ -450,7 +577,7 @@ class Engine:
                 flight.streamed(delta)
                 if not settings.naive and stream_done(flight.raw, flight.ctx):
                     break
-                if flight.interest == 0:
+                if flight.interest == 0 and not flight.eager:
                     # Nobody waits for it: read no more until a request adopts it or time is up.
                     await flight.wanted.wait()
         except BackendError as err:

@@ -52,6 +52,8 @@ class Flight:
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[Suggestion | None] | None = None
     grace: asyncio.TimerHandle | None = None
+    # Started ahead of any request (after an accept): read on without a waiter, for the cache.
+    eager: bool = False
 
     def typed_extension(self, ctx: FimContext) -> str | None:
         """The characters typed since this flight's prompt, if `ctx` continues it; else None."""
@@ -85,10 +87,12 @@ class Flights:
         ctx: FimContext,
         timeout: float,
         run: Callable[[Flight], Coroutine[Any, Any, Suggestion | None]],
+        *,
+        eager: bool = False,
     ) -> Flight:
-        """Start `run(flight)` as the document's flight."""
+        """Start `run(flight)` as the document's flight (`eager`: read on with nobody waiting)."""
         deadline = asyncio.get_running_loop().time() + timeout + DEADLINE_MARGIN
-        flight = Flight(uri, key, ctx, deadline)
+        flight = Flight(uri, key, ctx, deadline, eager=eager)
         flight.task = asyncio.ensure_future(run(flight))
         self._by_uri[uri] = flight
         return flight

@@ -34,6 +34,11 @@ class Ticket:
         if self._sleep is not None:
             _wake(self._sleep)
 
+    def wake(self) -> None:
+        """End the debounce now, without superseding (a flight it can adopt has started)."""
+        if self._sleep is not None:
+            _wake(self._sleep)
+
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds`, less if superseded meanwhile.
 
@@ -69,6 +74,10 @@ class Scheduler:
         """The request is over."""
         if self._current.get(ticket.key) is ticket:
             del self._current[ticket.key]
+
+    def current(self, key: str) -> Ticket | None:
+        """The document's newest request still running, if any."""
+        return self._current.get(key)
 
     def forget(self, key: str) -> None:
         """The document closed: supersede whatever it still had running."""

@@ -208,10 +208,23 @@ class FimLanguageServer(LanguageServer):
 
     def accepted_text(self, uri: object, line: object) -> str | None:
         """The suggestion last answered at `uri`:`line`, or None."""
+        completion = self.accepted_completion(uri, line)
+        return completion.text if completion is not None else None
+
+    def accepted_completion(self, uri: object, line: object) -> Completion | None:
+        """The completion last answered at `uri`:`line`, or None."""
         completion = self._answered.get(uri) if isinstance(uri, str) else None
         if completion is None or completion.line != line:
             return None
-        return completion.text
+        return completion
+
+    def speculate(self, where: Any, length: int | None = None) -> None:
+        """Tell the engine a suggestion was taken (accept command arguments `where`)."""
+        uri = _get(where, "uri")
+        completion = self.accepted_completion(uri, _get(where, "line"))
+        doc = self.documents.get(uri) if isinstance(uri, str) else None
+        if completion is not None and doc is not None:
+            self.engine.accepted(doc, completion, length)
 
     def flush_stats(self) -> None:
         """Write the counts now (shutdown, exit)."""
@@ -346,6 +359,7 @@ def accepted(ls: FimLanguageServer, *args: Any) -> None:
     ls.accepted += 1
     where = args[0] if args and isinstance(args[0], dict) else {}
     text = ls.accepted_text(where.get("uri"), where.get("line"))
+    ls.speculate(where)
     ls.stats.accepted(len(text) if text is not None else 0, text)
     ls.stats.maybe_flush()
     log.info("suggestion accepted (%d so far): %.200s", ls.accepted, args)
@@ -367,8 +381,18 @@ def did_show_completion(ls: FimLanguageServer, params: Any) -> None:
 @server.feature(DID_PARTIALLY_ACCEPT)
 def did_partially_accept_completion(ls: FimLanguageServer, params: Any) -> None:
     """The user accepted the first `acceptedLength` UTF-16 units of a suggestion (a word, a line)."""
-    ls.stats.partially_accepted(*partial_accept(params))
+    text, taken = partial_accept(params)
+    ls.stats.partially_accepted(text, taken)
+    arguments = _get(_get(_get(params, "item"), "command"), "arguments")
+    if isinstance(arguments, (list, tuple)) and arguments and text and taken == len(text):
+        # The whole suggestion, taken piece by piece: what follows it is wanted next.
+        ls.speculate(arguments[0], taken)
     ls.stats.maybe_flush()
+
+
+def _get(value: Any, name: str) -> Any:
+    """A field of notification params, whether pygls gives them as a dict or an object."""
+    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
 
 @server.feature(types.SHUTDOWN)

@@ -65,6 +65,8 @@ class Settings:
     context_chars: int = 3000
     # Benchmark baseline only: no cache, typing through, stream reuse or early stop.
     naive: bool = False
+    # Ask for the continuation as soon as a suggestion is accepted, before the editor asks.
+    speculate_after_accept: bool = True
 
     @property
     def base_url(self) -> str:
@@ -164,6 +166,7 @@ _RULES: dict[str, Rule] = {
     "stream": _BOOL,
     "context_chars": _whole(0, 100_000),
     "naive": _BOOL,
+    "speculate_after_accept": _BOOL,
 }
 
 WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields(Settings)}

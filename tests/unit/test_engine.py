@@ -356,3 +356,95 @@ async def test_the_cache_key_is_the_rendered_request(parts) -> None:
     call.send(" + c", END)
     assert (await asyncio.wait_for(task, 1)).text == " + c"
     await engine.aclose()
+
+
+# -- the speculative next suggestion after an accept -------------------------------------------
+
+COLUMN = len("    return ")
+
+
+def version(typed: str, number: int) -> Document:
+    return Document.from_text(
+        URI, HEAD + typed + TAIL, version=number, language_id="python", encoding=UTF32
+    )
+
+
+async def first_answer(engine: Engine, backend: FakeBackend, text: str) -> Any:
+    """Answer one request at the end of HEAD with `text`, then make the debounce long."""
+    d = version("", 1)
+    task = asyncio.ensure_future(engine.complete(d, 1, COLUMN, invoked=False))
+    call = await next_call(backend, 1)
+    call.send(text, END)
+    shown = await asyncio.wait_for(task, 1)
+    assert shown is not None and shown.text == text
+    # From here a request that calls the model waits 5 s first: an answer within a second came
+    # from the speculative call.
+    engine.configure(settings(debounce_ms=5000, adaptive_debounce=False))
+    return shown
+
+
+async def test_an_accept_before_the_edit_asks_for_the_continuation_at_once(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    shown = await first_answer(engine, backend, "a + b")
+    # The accept command arrives before the edit's didChange: the document is still as shown.
+    engine.accepted(version("", 1), shown)
+    call = await next_call(backend, 2)
+    assert call.ctx.prompt == HEAD + "a + b"
+    call.send("  # the sum", END)
+    after = version("a + b", 2)
+    result = await asyncio.wait_for(
+        engine.complete(after, 1, COLUMN + len("a + b"), invoked=False), 1
+    )
+    assert result is not None and result.text == "  # the sum"
+    assert len(backend.calls) == 2 and engine.speculations == 1
+    await engine.aclose()
+
+
+async def test_an_edit_that_inserts_the_suggestion_starts_the_next_call(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    shown = await first_answer(engine, backend, "a + b")
+    after = version("a + b", 2)
+    engine.on_edit(after, 1)
+    call = await next_call(backend, 2)
+    assert call.ctx.prompt == HEAD + "a + b"
+    # The editor's request comes while the stream runs: it adopts it, no debounce.
+    asking = asyncio.ensure_future(engine.complete(after, 1, COLUMN + len("a + b"), invoked=False))
+    await asyncio.sleep(0.02)
+    call.send("  # the", " sum", END)
+    result = await asyncio.wait_for(asking, 1)
+    assert result is not None and result.text == "  # the sum" and result.source == "model"
+    # The accept command that follows the edit asks for nothing more.
+    engine.accepted(after, shown)
+    await asyncio.sleep(0.02)
+    assert len(backend.calls) == 2
+    await engine.aclose()
+
+
+async def test_a_request_in_its_debounce_adopts_the_speculative_call(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    shown = await first_answer(engine, backend, "a + b")
+    after = version("a + b", 2)
+    # The request comes first (no edit seen as an accept), then the accept command.
+    asking = asyncio.ensure_future(engine.complete(after, 1, COLUMN + len("a + b"), invoked=False))
+    await asyncio.sleep(0.02)
+    assert len(backend.calls) == 1, "the request waits out its 5 s debounce"
+    engine.accepted(after, shown)
+    call = await next_call(backend, 2)
+    call.send("  # the sum", END)
+    result = await asyncio.wait_for(asking, 1)
+    assert result is not None and result.text == "  # the sum"
+    await asyncio.sleep(0.02)
+    assert len(backend.calls) == 2
+    await engine.aclose()
+
+
+async def test_no_speculation_for_other_edits_a_partial_accept_or_when_off(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    shown = await first_answer(engine, backend, "a + b")
+    engine.on_edit(version("a - b", 2), 1)  # typed something else
+    engine.accepted(version("", 1), shown, length=2)  # one word of it: the rest stays shown
+    engine.configure(settings(speculate_after_accept=False))
+    engine.accepted(version("a + b", 3), shown)
+    await asyncio.sleep(0.05)
+    assert len(backend.calls) == 1 and engine.speculations == 0
+    await engine.aclose()

@@ -403,6 +403,9 @@ class Engine:
                 spot.value,
             )
             log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
+            early = await self._first_line(ticket, flight)
+            if early is not None:
+                return place(early, "model", delay)
             _diverged, result = await self._wait(ticket, flight, "")
             return self._answer(result, ctx, flight, place, delay)
         except Superseded:
@@ -511,6 +514,32 @@ class Engine:
             )
             return False, None
 
+    async def _first_line(self, ticket: Ticket, flight: Flight) -> Suggestion | None:
+        """The first line of a new flight's answer, once complete, while the rest streams on.
+
+        None when the setting is off, the answer is one line anyway, or the stream ended first;
+        the caller then waits for the whole answer. The line is post-processed as a one-line
+        answer; the flight reads on (for typing through and the cache's multi-line answer).
+        """
+        settings, ctx = self.settings, flight.ctx
+        if not settings.early_first_line or settings.naive or ctx.multiline == "never":
+            return None
+        try:
+            ready = await self.flights.wait_ready(ticket, flight, _first_line_complete)
+        except FlightTimedOut:
+            return None  # the full wait that follows tells the timeout
+        if not ready:
+            return None
+        line = flight.raw.partition("\n")[0]
+        one_line = dataclasses.replace(ctx, multiline="never")
+        early = finish(line, one_line)
+        if early is None:
+            return None
+        self.flights.keep(flight)
+        self.recent.remember(flight.uri, Shown(ctx.prompt, ctx.suffix, early))
+        log.info("answered with the first line; the stream for %s reads on", flight.uri)
+        return early
+
     def _answer(
         self,
         result: Suggestion | None,
@@ -596,6 +625,12 @@ class Engine:
                     flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion)
                 )
         return suggestion
+
+
+def _first_line_complete(raw: str) -> bool:
+    """Whether streamed text holds a whole first line with something on it."""
+    line, sep, _rest = raw.partition("\n")
+    return bool(sep) and bool(line.strip())
 
 
 class _LastStatus:

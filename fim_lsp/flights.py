@@ -158,10 +158,61 @@ class Flights:
             return False, flight.task.result()
         finally:
             superseded.cancel()
-            flight.interest -= 1
-            if flight.interest == 0 and not flight.task.done():
-                flight.wanted.clear()
-                flight.grace = loop.call_later(ADOPT_GRACE, _expire, flight)
+            self._lose_interest(flight)
+
+    async def wait_ready(
+        self, ticket: Ticket, flight: Flight, ready: Callable[[str], bool]
+    ) -> bool:
+        """Wait until `ready(flight.raw)` (True) or the flight ends (False).
+
+        Raises Superseded when a newer request for the document arrives, FlightTimedOut at the
+        flight's deadline.
+        """
+        assert flight.task is not None
+        loop = asyncio.get_running_loop()
+        flight.interest += 1
+        flight.wanted.set()
+        superseded = asyncio.ensure_future(ticket.superseded.wait())
+        try:
+            while not flight.task.done():
+                if ready(flight.raw):
+                    return True
+                left = flight.deadline - loop.time()
+                if left <= 0:
+                    _cancel(flight)
+                    raise FlightTimedOut
+                flight.progress.clear()
+                progress = asyncio.ensure_future(flight.progress.wait())
+                try:
+                    await asyncio.wait(
+                        {flight.task, progress, superseded},
+                        timeout=left,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    progress.cancel()
+                if ticket.is_superseded:
+                    raise Superseded
+            return False
+        finally:
+            superseded.cancel()
+            self._lose_interest(flight)
+
+    def keep(self, flight: Flight) -> None:
+        """Read the flight on to its end with nobody waiting (its answer goes to the cache)."""
+        flight.eager = True
+        flight.wanted.set()
+        if flight.grace is not None:
+            flight.grace.cancel()
+            flight.grace = None
+
+    def _lose_interest(self, flight: Flight) -> None:
+        """A waiter left; a flight nobody waits for waits unread for a grace (unless eager)."""
+        assert flight.task is not None
+        flight.interest -= 1
+        if flight.interest == 0 and not flight.task.done() and not flight.eager:
+            flight.wanted.clear()
+            flight.grace = asyncio.get_running_loop().call_later(ADOPT_GRACE, _expire, flight)
 
 
 def _expire(flight: Flight) -> None:

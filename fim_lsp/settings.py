@@ -67,6 +67,8 @@ class Settings:
     naive: bool = False
     # Ask for the continuation as soon as a suggestion is accepted, before the editor asks.
     speculate_after_accept: bool = True
+    # Show a new suggestion's first line as soon as it is complete; the rest streams on.
+    early_first_line: bool = True
 
     @property
     def base_url(self) -> str:
@@ -167,6 +169,7 @@ _RULES: dict[str, Rule] = {
     "context_chars": _whole(0, 100_000),
     "naive": _BOOL,
     "speculate_after_accept": _BOOL,
+    "early_first_line": _BOOL,
 }
 
 WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields(Settings)}

@@ -448,3 +448,62 @@ async def test_no_speculation_for_other_edits_a_partial_accept_or_when_off(parts
     await asyncio.sleep(0.05)
     assert len(backend.calls) == 1 and engine.speculations == 0
     await engine.aclose()
+
+
+# -- the first line as soon as it is complete --------------------------------------------------
+
+BODY = "def add(a, b):\n    "
+
+
+def body_doc(typed: str = "") -> Document:
+    return Document.from_text(URI, BODY + typed, language_id="python", encoding=UTF32)
+
+
+async def test_the_first_line_is_shown_while_the_rest_streams_on(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a", " + b\n", "    ret")
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + b"
+    await asyncio.sleep(0.3)
+    assert not call.closed, "the stream reads on past the grace for the multi-line answer"
+    call.send("urn total\n", END)
+    await asyncio.sleep(0.02)
+    assert call.closed
+    # Typing through the first line, the rest of the multi-line answer; no new call.
+    d = body_doc("total = a + b")
+    rest = await asyncio.wait_for(engine.complete(d, 1, 4 + len("total = a + b"), invoked=False), 1)
+    assert rest is not None and rest.text == "\n    return total"
+    assert rest.source == "typed" and len(backend.calls) == 1
+    # Back at the pause: the cache has the whole answer.
+    again = await asyncio.wait_for(engine.complete(body_doc(), 1, 4, invoked=False), 1)
+    assert again is not None and again.text == "total = a + b\n    return total"
+    await engine.aclose()
+
+
+async def test_typing_through_the_first_line_while_it_streams(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b\n")
+    assert (await asyncio.wait_for(task, 1)).text == "total = a + b"
+    d = body_doc("tot")
+    typed = await asyncio.wait_for(engine.complete(d, 1, 7, invoked=False), 1)
+    assert typed is not None and typed.text == "al = a + b" and typed.source == "typed"
+    call.send(END)
+    await engine.aclose()
+
+
+async def test_without_early_first_line_the_whole_answer_is_waited_for(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(early_first_line=False))
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b\n")
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    call.send("    return total\n", END)
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + b\n    return total"
+    await engine.aclose()

@@ -311,7 +311,9 @@ class Engine:
         request = backend.http_request(self.http, rendered, settings)
         self._launch(doc.uri, ctx, settings, backend, rendered, request, eager=True)
         self.speculations += 1
-        log.info("model call %d for %s: after an accept", self.upstream_calls, doc.uri)
+        log.info(
+            "model call %d for %s: debounce 0.0 ms, after an accept", self.upstream_calls, doc.uri
+        )
         waiting = self.scheduler.current(doc.uri)
         if waiting is not None:
             # A request in its debounce adopts the new flight now instead of calling itself.

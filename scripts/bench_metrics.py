@@ -207,6 +207,9 @@ def summarize_replay(
             mt = model_time(mock_requests[i])
             if mt is None:
                 continue
+            # An answer shown before the stream's last token (the first line first): the model's
+            # own time is what it had streamed by then.
+            mt = min(mt, rec.done - mock_requests[i].started)
             # The debounce the server reported with the items, else the one it logged for the
             # call, else the nominal one.
             wait = rec.applied_debounce
@@ -309,8 +312,29 @@ def summarize_replay(
             )
         debounce_included.append(rec.done - rec.sent - own)
 
+    # From the last keystroke before a pause to a suggestion on screen (the pause's request).
+    pause_to_screen = [
+        p.request.done - p.request.sent
+        for p in pauses
+        if p.request.shown and p.request.done is not None and p.request.items
+    ]
+    # From an accept's edit to the next suggestion on screen.
+    after_accept = [
+        r.done - r.sent for r in records if r.kind == "accept" and r.shown and r.items and r.done
+    ]
+
     calls = len(mock_requests)
     summary: dict[str, Any] = {
+        "pause_to_screen_ms": {
+            "n": len(pause_to_screen),
+            "p50": ms(percentile(pause_to_screen, 50)),
+            "p90": ms(percentile(pause_to_screen, 90)),
+        },
+        "after_accept_ms": {
+            "n": len(after_accept),
+            "p50": ms(percentile(after_accept, 50)),
+            "p90": ms(percentile(after_accept, 90)),
+        },
         "keystrokes": keystrokes,
         "requests": len(records),
         "requests_answered": sum(r.shown for r in records),

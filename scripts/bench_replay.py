@@ -616,6 +616,9 @@ async def run_replay(
         wall=wall,
     )
     summary["label"] = label
+    typed = sum(r.end - r.start for c in cases for r in c.regions)
+    summary["chars"] = typed
+    summary["calls_per_100_chars"] = round(100 * len(calls) / typed, 2) if typed else None
     summary["init_options"] = {k: v for k, v in init_options.items() if k != "endpoint"}
     summary["server_messages"] = messages
     summary["out_of_time"] = typist.out_of_time()

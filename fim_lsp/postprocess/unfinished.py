@@ -11,7 +11,7 @@ _CONTINUES = ("(", "[", "{", ",", "\\", "=>", "->", "&&", "||", "+", "=")
 
 def drop_last(lines: list[str], view: View) -> list[str]:
     """The lines without a final one that opens a bracket or string it does not close."""
-    if len(lines) < 2 or is_blank(lines[-1]) or lines[-1].rstrip().endswith(_CONTINUES):
+    if len(lines) < 2 or is_blank(lines[-1]):
         return lines
     scanner = view.scan_from_line_start("\n".join(lines[:-1]))
     if not scanner.in_code:
@@ -21,6 +21,9 @@ def drop_last(lines: list[str], view: View) -> list[str]:
     # The closers after the cursor end the last line (`summarise(n = n()` then `)`).
     rest = view.line_rest.strip() if closers_only(view.line_rest) else ""
     scanner.feed(lines[-1] + rest)
-    if scanner.depth > before or scanner.string in ('"', "'", "`"):
+    if scanner.string in ('"', "'", "`"):
+        # Cut inside a string: whatever the line ends with is the string's text.
         return lines[:-1]
-    return lines
+    if lines[-1].rstrip().endswith(_CONTINUES):
+        return lines
+    return lines[:-1] if scanner.depth > before else lines

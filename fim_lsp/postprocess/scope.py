@@ -119,6 +119,9 @@ def cut(lines: list[str], view: View) -> int | None:
             body_indent = suffix_indent
     # Same-level statements mid-block: a blank line after a complete one ends the suggestion.
     stop_at_blank = not inside and suffix_indent is not None and suffix_indent >= base
+    # At the end of the file too, once the statement's block goes on: after a blank line the
+    # model is more likely running on into new code.
+    stop_at_blank = stop_at_blank or same_level
     syntax = view.syntax
     # (A `*` line outside a comment is not a comment's continuation: `*/` twice is noise.)
     comment_marks = (*syntax.line_comments, "/*") if syntax.block_comment else syntax.line_comments

@@ -211,6 +211,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats":
         return print_stats()
 
+    # httpcore imports trio whenever it is installed (a test tool brings it along), 0.1-1 s spent
+    # inside the first `initialize`, only to support a loop the server never runs: it runs on
+    # asyncio. Then the HTTP client is loaded now, before the editor waits on an answer.
+    sys.modules.setdefault("trio", None)  # type: ignore[arg-type]
+    import httpcore  # noqa: F401
+
     from .server import server
     from .transport import start_stdio
 

@@ -66,8 +66,14 @@
                   (&optional arg))
 (declare-function lsp-completion-at-point "ext:lsp-completion" ())
 (declare-function lsp-get "ext:lsp-protocol" (from key))
+(declare-function lsp-request "ext:lsp-mode" (method params &rest args))
+(defvar lsp--cur-workspace)
+(defvar lsp-response-timeout)
 ;; Eglot
 (defvar eglot-server-programs)
+(declare-function eglot-current-server "ext:eglot" ())
+(declare-function jsonrpc-request "ext:jsonrpc"
+                  (connection method params &rest args))
 
 (defgroup fim-lsp nil
   "AI code completion from the fim-lsp language server."
@@ -395,6 +401,100 @@ the README)."
              &key state message latencyMs source &allow-other-keys)
     "Handle fim-lsp's fimLsp/status notification."
     (fim-lsp--status state message latencyMs source)))
+
+;;;; Check
+
+(defconst fim-lsp--check-command "fimLsp.check"
+  "The server's command that runs `fim-lsp check'.")
+
+(defconst fim-lsp-check-buffer "*fim-lsp check*"
+  "Name of the buffer in which `fim-lsp-check' shows its findings.")
+
+(defcustom fim-lsp-check-timeout 30
+  "Seconds `fim-lsp-check' waits for the server's answer.
+The check ends with one suggestion from the model, so a slow model
+needs its time."
+  :type 'number)
+
+(defun fim-lsp--get (object key)
+  "Return field KEY (a string) of the JSON OBJECT, a hash table or plist."
+  (if (hash-table-p object)
+      (gethash key object)
+    (plist-get object (intern (concat ":" key)))))
+
+(defun fim-lsp--check-workspace ()
+  "Return the lsp-mode fim-lsp workspace serving this buffer, or nil."
+  (and (featurep 'lsp-mode)
+       (fboundp 'lsp-workspaces)
+       (cl-find-if (lambda (workspace)
+                     (eq (lsp--client-server-id (lsp--workspace-client workspace))
+                         'fim-lsp))
+                   (lsp-workspaces))))
+
+(defun fim-lsp--check-eglot-server ()
+  "Return the Eglot server of this buffer, or nil."
+  (and (featurep 'eglot) (eglot-current-server)))
+
+(defun fim-lsp--run-check ()
+  "Ask the fim-lsp server of this buffer for the check; return its answer.
+The answer is the command's result (fields ok, lines and text) and
+the client that asked, as (RESULT . CLIENT-NAME)."
+  (let ((params (list :command fim-lsp--check-command :arguments [])))
+    (if-let* ((workspace (fim-lsp--check-workspace)))
+        (let ((lsp--cur-workspace workspace)
+              (lsp-response-timeout fim-lsp-check-timeout))
+          (cons (lsp-request "workspace/executeCommand" params) "lsp-mode"))
+      (if-let* ((server (fim-lsp--check-eglot-server)))
+          (cons (jsonrpc-request server :workspace/executeCommand params
+                                 :timeout fim-lsp-check-timeout)
+                "Eglot")
+        (user-error "No fim-lsp server serves this buffer: start it with M-x lsp or M-x eglot")))))
+
+(defun fim-lsp--show-check (result client)
+  "Show RESULT, the answer of the check command, in `fim-lsp-check-buffer'.
+CLIENT names the LSP client that asked.  Lines the server marked
+with a cross are shown in the `error' face.  Return the buffer."
+  (let ((ok (fim-lsp--get result "ok"))
+        (lines (append (fim-lsp--get result "lines") nil))
+        (buffer (get-buffer-create fim-lsp-check-buffer)))
+    (with-current-buffer buffer
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (insert (format "fim-lsp check (asked through %s)\n\n" client))
+        (dolist (line lines)
+          (insert (propertize line 'face (if (string-prefix-p "\u2717" line)
+                                             'error
+                                           'success))
+                  "\n"))
+        (insert "\n"
+                (if (and ok (not (eq ok :json-false)))
+                    "Suggestions can be made with these settings.\n"
+                  (propertize "No suggestion can be made with these settings.\n"
+                              'face 'error))))
+      (special-mode)
+      (goto-char (point-min)))
+    buffer))
+
+;;;###autoload
+(defun fim-lsp-check ()
+  "Run `fim-lsp check' in the server of this buffer and show what it found.
+One line per finding: the backend, endpoint and model in use and
+where each setting came from, whether the key is accepted, whether
+the model exists, and one suggestion with its timings.  Works with
+lsp-mode and Eglot; the lines go to the buffer `*fim-lsp check*'."
+  (interactive)
+  (message "fim-lsp: checking the setup...")
+  (pcase-let ((`(,result . ,client) (fim-lsp--run-check)))
+    (unless (fim-lsp--get result "lines")
+      (error "The fim-lsp server answered the check with %S" result))
+    (let* ((buffer (fim-lsp--show-check result client))
+           (lines (append (fim-lsp--get result "lines") nil))
+           (failed (cl-find-if (lambda (line) (string-prefix-p "\u2717" line)) lines)))
+      (display-buffer buffer)
+      (if failed
+          (message "fim-lsp check: %s" failed)
+        (message "fim-lsp check: all %d findings fine" (length lines)))
+      buffer)))
 
 (provide 'fim-lsp)
 ;;; fim-lsp.el ends here

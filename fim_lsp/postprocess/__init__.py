@@ -46,7 +46,7 @@ from . import (
 )
 from ._types import Suggestion
 from ._view import View, view_of
-from .blank import is_empty
+from .blank import adds_nothing, is_empty
 
 __all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
 
@@ -62,6 +62,7 @@ def _cut(lines: list[str], view: View, final: bool) -> int | None:
         scope.cut(lines, view),
         repetition.cut(whole),
         repetition.near_cut(whole, final),
+        repetition.label_cut(whole),
         keys.cut(lines, view),
     )
     cuts = [c for c in found if c is not None]
@@ -148,8 +149,12 @@ def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
         lines = unfinished.drop_last(lines, view)
     text = "\n".join(lines)
     text = seam.trim_end(text, view)
+    if adds_nothing(text, view):
+        return None
     text = suffix.drop_echoed_last_line(text, view)
     text = closing.drop_duplicate(text, view)
+    if rest.retyped_then_more(text, view):
+        return Suggestion(layout.line_endings(text, view), len(view.line_rest))
     text = rest.cut_repeated_rest(text, view)
     if is_empty(text):
         return None

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from ._view import View
+
 
 def is_empty(text: str) -> bool:
     """True when the suggestion has nothing but whitespace."""
     return not text.strip()
+
+
+def adds_nothing(text: str, view: View) -> bool:
+    """True for a lone `;` or `,` after a line that already ends with it."""
+    mark = text.strip()
+    return mark in (";", ",") and view.line_prefix.rstrip().endswith(mark) and not view.mid_line

@@ -17,8 +17,9 @@ def single_line(view: View) -> bool:
         return True
     state = view.at_cursor
     if state.string in ('"', "'"):
-        # A one-line string ends with the line.
-        return True
+        # A one-line string ends with the line, unless the quote closing it was auto-inserted
+        # (`route("/█")`): the model may end the string there and go on below.
+        return not (closers_only(view.line_rest) and state.string in view.line_rest)
     # A line comment ends with the line; "always" lets the model go on with code below it.
     return state.in_line_comment and view.multiline != "always"
 

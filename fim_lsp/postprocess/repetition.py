@@ -215,3 +215,30 @@ def in_line(line: str) -> int | None:
         if copies >= needed:
             return match.start() + len(unit)
     return None
+
+
+# `case BLUE + 1:`, `case SUN2:`: a label made from an earlier one with a number added.
+_NUMBER_ADDED = re.compile(r"\s*[+-]?\s*\d+")
+_INVENTED_RUN = 2
+
+
+def label_cut(lines: list[str]) -> int | None:
+    """Index of the first of a run of invented case labels (an earlier label plus a number)."""
+    seen: set[str] = set()
+    run_start: int | None = None
+    run = 0
+    for i, line in enumerate(lines):
+        if not _LABEL.match(line):
+            continue
+        label = line.strip()
+        plain = _NUMBER_ADDED.sub("", label)
+        if plain != label and plain in seen:
+            if run == 0:
+                run_start = i
+            run += 1
+            if run >= _INVENTED_RUN:
+                return run_start
+        else:
+            run = 0
+        seen.add(label)
+    return None

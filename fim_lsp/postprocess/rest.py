@@ -53,6 +53,18 @@ def cut_repeated_rest(text: str, view: View) -> str:
     return _balanced_start(text, view)
 
 
+def retyped_then_more(text: str, view: View) -> bool:
+    """The one-line text re-types the whole rest of the line and goes on after it.
+
+    `List<█> _messages` + `Message> _messages = new();`: the text replaces the rest.
+    """
+    rest = view.line_rest.strip()
+    if not rest or closers_only(view.line_rest) or "\n" in text or len(rest) < _MIN_REPEAT:
+        return False
+    at = text.find(rest)
+    return at > 0 and bool(text[at + len(rest) :].strip())
+
+
 def _partial_repeat(text: str, rest: str) -> int | None:
     """Where the text starts re-typing the beginning of the rest (a few characters with a word)."""
     for at in range(1, len(text)):

@@ -11,6 +11,8 @@ from ._view import View, indent_width, is_blank
 _LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 # A line ending in a pipe or a binary operator goes on on the next line, often at its level.
+# A control line without a brace: its body is one statement, then the block goes on.
+_BRACELESS = re.compile(r"\s*(\}\s*)?(if|for|while|else if|else)\b.*[)\w]\s*$")
 _CONTINUES = re.compile(r"(\|>|%>%|%\w*%|&&|\|\||\+|\band|\bor)\s*$")
 
 
@@ -39,6 +41,7 @@ def cut(lines: list[str], view: View) -> int | None:
     first = line_prefix + lines[0]
     if is_blank(first):
         return None
+    same_level = False
     scanner = view.scan_from_line_start(lines[0])
     first_depth = scanner.depth
     # Brackets opened before the cursor on its line and still open after the first line: the
@@ -75,6 +78,9 @@ def cut(lines: list[str], view: View) -> int | None:
                 # It opens a block whose body the document holds right below (`namespace a {`).
                 return 1
             inside = True
+            # At the end of the file the statement's block goes on after it (the user writes
+            # new code there), and a braceless `if (...)` has one statement, then its block.
+            same_level = view.at_end
         else:
             ref = next((ln for ln in lines[1:] if not is_blank(ln)), None)
             inside = (
@@ -82,11 +88,14 @@ def cut(lines: list[str], view: View) -> int | None:
                 or first_depth > 0
                 or (ref is not None and indent_width(ref) > base)
             )
+            same_level = inside and (view.at_end or _BRACELESS.match(line_prefix) is not None)
     else:
         base = indent_width(first)
         inside = False
+    if inside and view.syntax.indent_blocks:
+        same_level = False
     # inside: lines must be deeper than `base`; otherwise at least as deep (same-level statements).
-    limit = base + 1 if inside else base
+    limit = base + 1 if inside and not same_level else base
     # A line closing a block opened before the cursor's line is wanted only where the document
     # closes that block right after the cursor (or ends): elsewhere the block goes on.
     closer_next = nxt is not None and nxt[1].lstrip()[:1] in CLOSING
@@ -110,6 +119,9 @@ def cut(lines: list[str], view: View) -> int | None:
             body_indent = suffix_indent
     # Same-level statements mid-block: a blank line after a complete one ends the suggestion.
     stop_at_blank = not inside and suffix_indent is not None and suffix_indent >= base
+    # At the end of the file too, once the statement's block goes on: after a blank line the
+    # model is more likely running on into new code.
+    stop_at_blank = stop_at_blank or same_level
     syntax = view.syntax
     # (A `*` line outside a comment is not a comment's continuation: `*/` twice is noise.)
     comment_marks = (*syntax.line_comments, "/*") if syntax.block_comment else syntax.line_comments
@@ -117,6 +129,8 @@ def cut(lines: list[str], view: View) -> int | None:
     starred = nxt is not None and nxt[1].lstrip()[:1] == "*" and nxt[1].lstrip()[:2] != "*/"
     # The first line ends in a pipe or an operator: the statement goes on below it.
     continues = first_depth <= 0 and scanner.in_code and bool(_CONTINUES.search(first))
+    # A decorator or annotation line goes on with what it decorates, at its level.
+    continues = continues or (first.lstrip().startswith("@") and first_depth <= 0)
     blank_at: int | None = None
     # Comment lines may sit at any indentation: they belong to whatever code follows them.
     comments_from: int | None = None

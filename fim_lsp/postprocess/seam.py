@@ -269,6 +269,9 @@ def trim_start(text: str, view: View) -> str:
             text = text[1:]
         return text
     newline = text.find("\n")
+    if newline == 0 and view.at_end and line_prefix[-1] in " \t" and text.lstrip()[:1] == "{":
+        # `for (...) ` then a newline and `{`: the user typed the space for the brace.
+        return text.lstrip(" \t\n")
     if newline == 0 and view.at_end and _EXPECTS_VALUE.search(line_prefix):
         # At the end of the file Codestral starts a value on a new line: it belongs on this one.
         stripped = text.lstrip(" \t\n")

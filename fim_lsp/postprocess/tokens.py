@@ -6,7 +6,7 @@ import re
 
 _SPECIAL = re.compile(
     r"<\|(?:endoftext|end_of_text|eot_id|im_end|im_start|end|file_separator|fim_\w+|repo_name)\|>"
-    r"|<EOT>|<\uff5c[^\uff5c>]{1,30}\uff5c>"
+    r"|<fim[_-](?:prefix|middle|suffix|pad)>|<EOT>|<\uff5c[^\uff5c>]{1,30}\uff5c>"
 )
 # `</s>` is also the end of a strikethrough tag where markup is written.
 _WITH_EOS = re.compile(_SPECIAL.pattern + r"|</s>")

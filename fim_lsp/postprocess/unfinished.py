@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._syntax import Scanner
 from ._view import View, is_blank
 from .rest import closers_only
 
@@ -9,18 +10,27 @@ from .rest import closers_only
 _CONTINUES = ("(", "[", "{", ",", "\\", "=>", "->", "&&", "||", "+", "=")
 
 
+def _cut_short(state: Scanner, line: str) -> bool:
+    """Whether `line`, scanned from `state`, stops inside a string or leaves a bracket open."""
+    scanner = state.copy()
+    before = scanner.depth
+    scanner.feed(line)
+    if scanner.string in ('"', "'", "`"):
+        # Cut inside a string: whatever the line ends with is the string's text.
+        return True
+    return not line.rstrip().endswith(_CONTINUES) and scanner.depth > before
+
+
 def drop_last(lines: list[str], view: View) -> list[str]:
     """The lines without a final one that opens a bracket or string it does not close."""
-    if len(lines) < 2 or is_blank(lines[-1]) or lines[-1].rstrip().endswith(_CONTINUES):
+    if len(lines) < 2 or is_blank(lines[-1]):
         return lines
     scanner = view.scan_from_line_start("\n".join(lines[:-1]))
     if not scanner.in_code:
         return lines
     scanner.newline()
-    before = scanner.depth
-    # The closers after the cursor end the last line (`summarise(n = n()` then `)`).
+    # The closers after the cursor may end the last line (`summarise(n = n()` then `)`).
     rest = view.line_rest.strip() if closers_only(view.line_rest) else ""
-    scanner.feed(lines[-1] + rest)
-    if scanner.depth > before or scanner.string in ('"', "'", "`"):
+    if _cut_short(scanner, lines[-1]) and (not rest or _cut_short(scanner, lines[-1] + rest)):
         return lines[:-1]
     return lines

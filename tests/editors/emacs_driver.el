@@ -20,6 +20,7 @@
 ;;   FIM_TEST_PICK       with "select": the candidate to pick (default: the first)
 ;;   FIM_TEST_EGLOT_CONTACT  JSON list: an Eglot contact to use instead of
 ;;                       `fim-lsp-eglot-setup' (for a multiplexer in front)
+;;   FIM_TEST_CHECK      when set: run `fim-lsp-check' instead of completing
 ;;   FIM_TEST_OUT        where to write the JSON result
 ;;
 ;; The result: {"candidates": [...], "buffer": "...", "line": "...",
@@ -59,6 +60,7 @@
 (declare-function fim-lsp-eglot-setup "fim-lsp")
 (declare-function fim-lsp-lsp-mode-setup "fim-lsp")
 (declare-function fim-lsp--lsp-buffer-served-p "fim-lsp")
+(declare-function fim-lsp-check "fim-lsp")
 (declare-function lsp "ext:lsp-mode")
 (declare-function lsp-workspaces "ext:lsp-mode")
 (declare-function lsp--workspace-status "ext:lsp-mode")
@@ -150,6 +152,29 @@ candidate as a completion popup does."
                                                (line-end-position)))
       (point . ,(point)))))
 
+(defun fim-test--check ()
+  "Run `fim-lsp-check' and return what its buffer shows, with each line's face."
+  (let* ((buffer (fim-lsp-check))
+         (lines (with-current-buffer buffer
+                  (goto-char (point-min))
+                  (cl-loop until (eobp)
+                           collect (let ((text (buffer-substring (line-beginning-position)
+                                                                 (line-end-position))))
+                                     (vector (substring-no-properties text)
+                                             (let ((face (and (> (length text) 0)
+                                                              (get-text-property 0 'face text))))
+                                               (if face (symbol-name face) ""))))
+                           do (forward-line 1)))))
+    `((check-buffer . ,(buffer-name buffer))
+      (check-lines . ,(vconcat lines))
+      (check-mode . ,(symbol-name (buffer-local-value 'major-mode buffer))))))
+
+(defun fim-test--complete-or-check (capf-function accept)
+  "Check the setup when FIM_TEST_CHECK is set, else complete with CAPF-FUNCTION and ACCEPT."
+  (if (getenv "FIM_TEST_CHECK")
+      (fim-test--check)
+    (fim-test--complete capf-function accept)))
+
 (defun fim-test--setup-common ()
   "Load fim-lsp.el and configure it from the environment."
   (add-to-list 'load-path (fim-test--env "FIM_TEST_LOAD_PATH"))
@@ -172,7 +197,7 @@ candidate as a completion popup does."
   (fim-test--open-at-cursor)
   (apply #'eglot (eglot--guess-contact))
   (fim-test--wait #'eglot-current-server 30 "Eglot to connect")
-  (prog1 (fim-test--complete #'eglot-completion-at-point (fim-test--accept))
+  (prog1 (fim-test--complete-or-check #'eglot-completion-at-point (fim-test--accept))
     (eglot-shutdown (eglot-current-server))))
 
 (defun fim-test--lsp-mode ()
@@ -204,7 +229,8 @@ candidate as a completion popup does."
       (prog1 (append `((registered . ,(if registered t :json-false))
                        (served . ,(if served t :json-false))
                        (section . ,(lsp-configuration-section "fimLsp")))
-                     (fim-test--complete #'lsp-completion-at-point (fim-test--accept)))
+                     (fim-test--complete-or-check #'lsp-completion-at-point
+                                                  (fim-test--accept)))
         (lsp-workspace-shutdown (car (lsp-workspaces)))))))
 
 (defun fim-test-main ()

@@ -164,6 +164,7 @@ def _drive(
     contact: list[str] | None = None,
     settings: dict[str, Any] | None = None,
     workspace: dict[str, Any] | None = None,
+    check: bool = False,
 ) -> dict[str, Any]:
     project = home / "project"
     project.mkdir(exist_ok=True)
@@ -186,6 +187,8 @@ def _drive(
         env["FIM_TEST_WORKSPACE"] = json.dumps(workspace)
     if pick is not None:
         env["FIM_TEST_PICK"] = pick
+    if check:
+        env["FIM_TEST_CHECK"] = "1"
     if contact is not None:
         env["FIM_TEST_EGLOT_CONTACT"] = json.dumps(contact)
     proc = _run_emacs(emacs, ["-l", str(DRIVER), "-f", "fim-test-main"], env)
@@ -357,3 +360,44 @@ def test_lsp_mode_inserts_a_multiline_suggestion_whole_and_reports_the_accept(
     assert re.search(r"fim-lsp\[idle \d+ms (model|cache|typed)\]", result["mode-line"]), result[
         "mode-line"
     ]
+
+
+CLIENTS = ["eglot", "lsp-mode"]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_check_shows_the_servers_findings(
+    emacs: str, home: Path, mock_factory: Any, client: str
+) -> None:
+    _require_package(emacs, home, client)
+    mock = mock_factory("a + b")
+    secret = "sk-emacs-check-secret"
+    result = _drive(
+        emacs, home, client, CASES[0], mock.url, settings={"apiKey": secret}, check=True
+    )
+    assert result["check-buffer"] == "*fim-lsp check*"
+    assert result["check-mode"] == "special-mode"
+    lines = [text for text, _face in result["check-lines"]]
+    via = "Eglot" if client == "eglot" else "lsp-mode"
+    assert lines[0] == f"fim-lsp check (asked through {via})", lines
+    findings = [line for line in result["check-lines"] if line[0][:1] in ("\u2713", "\u2717")]
+    assert findings[0] == ["\u2713 backend: codestral (default)", "success"], findings
+    assert [f"\u2713 endpoint: {mock.url} (settings)", "success"] in findings
+    assert any(text.startswith("\u2713 FIM call: first token ") for text, _ in findings), lines
+    assert all(face == "success" for _text, face in findings), findings
+    assert lines[-1] == "Suggestions can be made with these settings.", lines
+    assert secret not in json.dumps(result["check-lines"])
+    assert any(r.path.endswith("/fim/completions") for r in mock.requests), mock.requests
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_check_shows_failures_in_the_error_face(emacs: str, home: Path, client: str) -> None:
+    _require_package(emacs, home, client)
+    # Nothing listens on port 9 (discard) here.
+    result = _drive(emacs, home, client, CASES[0], "http://127.0.0.1:9", check=True)
+    failed = [text for text, face in result["check-lines"] if face == "error"]
+    assert failed == [
+        "\u2717 cannot reach http://127.0.0.1:9: connection refused or no such host "
+        "(All connection attempts failed)",
+        "No suggestion can be made with these settings.",
+    ], result["check-lines"]

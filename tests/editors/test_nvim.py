@@ -620,7 +620,95 @@ def test_checkhealth(tmp_path: Path, mock: MockCodestral) -> None:
     assert "API key: set in settings.apiKey" in report
     assert "Client 1 attached to sample.py" in report
     assert "Server offers textDocument/inlineCompletion" in report
+    assert "OK FIM call: first token " in report, report
     assert secret not in report
+
+
+# Records what the plugin echoes (the chunks with their highlight groups), then echoes it.
+HOOK_ECHO = {
+    "op": "lua",
+    "name": "hook",
+    "code": (
+        "_G.echoed = {}; local echo = vim.api.nvim_echo; "
+        "vim.api.nvim_echo = function(chunks, history, opts) "
+        "table.insert(_G.echoed, chunks); return echo(chunks, history, opts) end"
+    ),
+}
+
+
+def run_check_command(tmp_path: Path, mock: MockCodestral | None, **kw: Any) -> dict[str, Any]:
+    """`:FimLsp check` until its report is echoed; returns the driver's results."""
+    return run_nvim(
+        tmp_path,
+        mock,
+        SOURCE,
+        [
+            HOOK_ECHO,
+            {
+                "op": "lua",
+                "name": "completion",
+                "code": 'return vim.fn.getcompletion("FimLsp ", "cmdline")',
+            },
+            {"op": "lua", "name": "run", "code": 'vim.cmd("FimLsp check")'},
+            {
+                "op": "wait_lua",
+                "what": "the check's report",
+                "code": "return #_G.echoed > 1",
+                "timeout": 20000,
+            },
+            {"op": "lua", "name": "echoed", "code": "return _G.echoed"},
+        ],
+        **kw,
+    )
+
+
+def test_check_command_shows_the_servers_check(tmp_path: Path, mock: MockCodestral) -> None:
+    answer(mock, "a + b")
+    secret = "sk-nvim-check-secret"
+    result = run_check_command(tmp_path, mock, settings={"apiKey": secret})
+    assert "check" in result["lua"]["completion"]
+    [notice, chunks] = result["lua"]["echoed"]
+    assert notice == [["fim-lsp: checking the setup..."]], notice
+    lines = "".join(chunk[0] for chunk in chunks).split("\n")
+    assert lines[0] == "\u2713 backend: codestral (default)", lines
+    assert f"\u2713 endpoint: {mock.url} (settings)" in lines
+    assert any(line.startswith("\u2713 FIM call: first token ") for line in lines), lines
+    assert all(line.startswith("\u2713 ") for line in lines), lines
+    # No ✗ line, so nothing is shown as an error.
+    assert all(len(chunk) == 1 for chunk in chunks), chunks
+    assert result["calls"]["execute"] == 1
+    assert "FIM call: first token" in result["messages"]
+    assert secret not in json.dumps(result)
+
+
+def test_check_command_shows_failures_as_errors(tmp_path: Path) -> None:
+    # Nothing listens on port 9 (discard) here: the check cannot reach the endpoint.
+    result = run_check_command(
+        tmp_path, None, settings={"endpoint": "http://127.0.0.1:9", "debounceMs": 0}
+    )
+    [_notice, chunks] = result["lua"]["echoed"]
+    failed = [chunk[0].rstrip("\n") for chunk in chunks if chunk[1:] == ["ErrorMsg"]]
+    assert failed == [
+        "\u2717 cannot reach http://127.0.0.1:9: connection refused or no such host "
+        "(All connection attempts failed)"
+    ], chunks
+    assert chunks[0] == ["\u2713 backend: codestral (default)\n"], chunks
+
+
+def test_checkhealth_runs_the_servers_check(tmp_path: Path) -> None:
+    result = run_nvim(
+        tmp_path,
+        None,
+        SOURCE,
+        [{"op": "health"}],
+        settings={"endpoint": "http://127.0.0.1:9", "debounceMs": 0},
+    )
+    report = "\n".join(result["health"])
+    assert "fim-lsp check" in report
+    assert "ERROR cannot reach http://127.0.0.1:9: connection refused" in report, report
+    assert "ERROR No suggestion can be made with these settings" in report, report
+    assert "OK backend: codestral (default)" in report, report
+    assert "\u2713" not in report and "\u2717" not in report, report
 
 
 def test_checkhealth_reports_missing_server_and_key(tmp_path: Path) -> None:

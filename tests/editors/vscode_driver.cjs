@@ -4,8 +4,8 @@
 // shows the last suggestion's latency and source), Ctrl+Right takes two words and Tab the rest,
 // the file is saved; in a second
 // file, typing inside an auto-closed bracket and accepting saves that line (the test checks it);
-// the server restarts (it writes its statistics), the log opens and the toggle turns completions
-// off. Reads its job from the JSON file named by argv[2]:
+// the server restarts (it writes its statistics), "fim-lsp: Check setup" shows the server's check,
+// the log opens and the toggle turns completions off. Reads its job from the JSON file named by argv[2]:
 //   {url, file, key, wrongKey, typed, expected, rfindFile, rfindTyped, rfindAnswer, screenshots,
 //    playwrightCore, chromium}
 // Prints one JSON line per finished step; on failure takes a screenshot into `screenshots`,
@@ -199,6 +199,14 @@ async function main() {
     await runCommand(page, "fim-lsp: Restart server");
     await status.locator(".codicon-sparkle").waitFor({ timeout: 30_000 });
     step("server restarted");
+
+    // The server's `fim-lsp check`: the gist in a pop-up, every line in the "fim-lsp check" output.
+    await runCommand(page, "fim-lsp: Check setup");
+    const checked = page.locator(".notification-toast", { hasText: "fim-lsp check: all" }).first();
+    await checked.waitFor({ timeout: 30_000 });
+    const report = page.locator(".part.panel", { hasText: "FIM call: first token" }).first();
+    await report.waitFor({ timeout: 10_000 });
+    step("setup checked", { message: plain(await checked.innerText()) });
 
     await runCommand(page, "fim-lsp: Show log");
     await page.locator(".part.panel", { hasText: "Starting" }).first().waitFor();

@@ -123,6 +123,11 @@ def test_a_model_that_answers_exactly_right_is_left_alone() -> None:
         ):
             continue
         ideal = want[case.cursor : len(want) - len(after)]
+        rest = after.split("\n", 1)[0]
+        if "\n" in ideal and ideal.split("\n")[-1].strip() and rest.strip():
+            # The rest of the cursor's line would finish the model's last line (`</Button` then
+            # `>`): models re-type such a rest instead, as the cases themselves show.
+            continue
         if ideal.strip() and run(dataclasses.replace(case, model=ideal)) != want:
             wrong.append(case.name)
     assert not wrong

@@ -8,6 +8,7 @@ import * as vscode from "vscode";
 import {
   type ConfigurationParams,
   DidChangeConfigurationNotification,
+  ExecuteCommandRequest,
   LanguageClient,
   type LanguageClientOptions,
   MessageType,
@@ -17,6 +18,7 @@ import {
   State,
 } from "vscode-languageclient/node";
 import { PartialAcceptTracker, type WireItem } from "./acceptance";
+import { SERVER_CHECK_COMMAND, checkView, parseCheckResult } from "./check";
 import {
   isAuthError,
   type LastSuggestion,
@@ -54,6 +56,7 @@ function settings(scope?: vscode.Uri) {
 class FimExtension implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private readonly output = vscode.window.createOutputChannel("fim-lsp", { log: true });
+  private readonly checkOutput = vscode.window.createOutputChannel("fim-lsp check");
   private readonly status = vscode.window.createStatusBarItem("fimLsp.status", vscode.StatusBarAlignment.Right, 100);
   private state: StatusState = "starting";
   private message = "";
@@ -305,9 +308,49 @@ class FimExtension implements vscode.Disposable {
     this.output.show(true);
   }
 
+  /** `fim-lsp check` in the running server: the lines in the "fim-lsp check" output, the gist in a pop-up. */
+  async checkSetup(): Promise<void> {
+    // A start or restart under way (e.g. right after "Restart server"): check the new server.
+    await this.queue;
+    const client = this.client;
+    if (!client?.isRunning()) {
+      void vscode.window.showErrorMessage(
+        "fim-lsp: the server is not running, so it cannot check the setup. See fim-lsp: Show log.",
+      );
+      return;
+    }
+    this.output.info("Checking the setup (the server's fimLsp.check command)");
+    let raw: unknown;
+    try {
+      raw = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: "fim-lsp: checking the setup…" },
+        () => client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_CHECK_COMMAND, arguments: [] }),
+      );
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.output.error(`The check failed: ${reason}`);
+      void vscode.window.showErrorMessage(`fim-lsp check failed: ${reason}`);
+      return;
+    }
+    const result = parseCheckResult(raw);
+    if (!result) {
+      void vscode.window.showErrorMessage("fim-lsp check: the server gave an answer this extension does not understand.");
+      return;
+    }
+    const view = checkView(result);
+    this.output.info(`Check done: ${view.message}`);
+    this.checkOutput.clear();
+    this.checkOutput.appendLine(view.report);
+    this.checkOutput.show(true);
+    void (view.level === "error"
+      ? vscode.window.showErrorMessage(view.message)
+      : vscode.window.showInformationMessage(view.message));
+  }
+
   dispose(): void {
     this.status.dispose();
     this.output.dispose();
+    this.checkOutput.dispose();
   }
 }
 
@@ -333,6 +376,7 @@ async function showMenu(): Promise<void> {
     { label: enabled ? "$(circle-slash) Turn completions off" : "$(sparkle) Turn completions on", command: "fimLsp.toggle" },
     { label: "$(key) Set API key", command: "fimLsp.setApiKey" },
     { label: "$(debug-restart) Restart server", command: "fimLsp.restart" },
+    { label: "$(checklist) Check setup", command: "fimLsp.checkSetup" },
     { label: "$(output) Show log", command: "fimLsp.showLog" },
     { label: "$(gear) Settings", command: "workbench.action.openSettings" },
   ];
@@ -370,6 +414,7 @@ export function activate(context: vscode.ExtensionContext): void {
       ext.acceptPart("editor.action.inlineSuggest.acceptNextLine"),
     ),
     vscode.commands.registerCommand("fimLsp.showLog", () => ext.showLog()),
+    vscode.commands.registerCommand("fimLsp.checkSetup", () => ext.checkSetup()),
     vscode.commands.registerCommand("fimLsp.showMenu", showMenu),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("fimLsp.enable")) {

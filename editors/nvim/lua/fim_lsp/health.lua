@@ -2,6 +2,8 @@
 local M = {}
 
 local health = vim.health
+-- The check ends with one FIM call; a slow model gets its time.
+local CHECK_TIMEOUT_MS = 20000
 
 --- The buffer the user was in: :checkhealth has already switched to its own buffer.
 local function user_buffer()
@@ -123,6 +125,27 @@ local function check_client(fim_lsp)
   end
 end
 
+--- The server's own `fim-lsp check`: settings, key, model and one FIM call, as ✓/✗ lines.
+local function check_setup(fim_lsp)
+  health.start("fim-lsp check (the server's view: settings, key, model, one suggestion)")
+  local result, err = fim_lsp.check_sync(CHECK_TIMEOUT_MS, user_buffer())
+  if not result then
+    health.warn("Could not run the check: " .. err, { "Run :FimLsp check once a file is open" })
+    return
+  end
+  -- :checkhealth marks each line OK/ERROR itself: drop the report's own ✓/✗.
+  for _, line in ipairs(result.lines) do
+    if vim.startswith(line, "✗ ") then
+      health.error(line:sub(#"✗ " + 1))
+    else
+      health.ok((line:gsub("^✓ ", "")))
+    end
+  end
+  if not result.ok then
+    health.error("No suggestion can be made with these settings")
+  end
+end
+
 function M.check()
   health.start("fim-lsp")
   local fim_lsp = require("fim_lsp")
@@ -138,6 +161,9 @@ function M.check()
     health.info("Endpoint: " .. endpoint)
   end
   check_client(fim_lsp)
+  if #vim.lsp.get_clients({ name = fim_lsp.name }) > 0 then
+    check_setup(fim_lsp)
+  end
 end
 
 return M

@@ -286,6 +286,103 @@ function M.accept(kind)
   return true
 end
 
+local CHECK = "fimLsp.check"
+local has_011 = vim.fn.has("nvim-0.11") == 1
+
+--- The fim-lsp client of the buffer, else any running one (the check does not depend on the file).
+local function any_client(bufnr)
+  return vim.lsp.get_clients({ bufnr = bufnr or 0, name = NAME })[1]
+    or vim.lsp.get_clients({ name = NAME })[1]
+end
+
+local function check_params()
+  return { command = CHECK, arguments = {} }
+end
+
+--- Ask the server for `fim-lsp check` (the `fimLsp.check` command) and call `on_result(err,
+--- result)` with its `{ ok = boolean, lines = string[], text = string }`; false when no fim-lsp
+--- client is running.
+---@param on_result fun(err: table|nil, result: {ok: boolean, lines: string[], text: string}|nil)
+---@param bufnr? integer
+---@return boolean
+function M.check(on_result, bufnr)
+  local client = any_client(bufnr)
+  if not client then
+    return false
+  end
+  local function handler(err, result)
+    on_result(err, result)
+  end
+  local method, params = "workspace/executeCommand", check_params()
+  if has_011 then
+    client:request(method, params, handler, bufnr or 0)
+  else
+    client.request(method, params, handler, bufnr or 0)
+  end
+  return true
+end
+
+--- The check, waiting up to `timeout_ms` (for :checkhealth): result, or nil and an error message.
+---@return {ok: boolean, lines: string[], text: string}|nil, string|nil
+function M.check_sync(timeout_ms, bufnr)
+  local client = any_client(bufnr)
+  if not client then
+    return nil, "no fim-lsp client is running"
+  end
+  local method, params = "workspace/executeCommand", check_params()
+  local response, err
+  if has_011 then
+    response, err = client:request_sync(method, params, timeout_ms, bufnr or 0)
+  else
+    response, err = client.request_sync(method, params, timeout_ms, bufnr or 0)
+  end
+  if not response then
+    return nil, tostring(err or "no answer")
+  end
+  if response.err then
+    return nil, response.err.message or vim.inspect(response.err)
+  end
+  if type(response.result) ~= "table" or type(response.result.lines) ~= "table" then
+    return nil, "unexpected answer: " .. vim.inspect(response.result)
+  end
+  return response.result
+end
+
+--- The message chunks that show a check: ✗ lines in ErrorMsg, the rest plain.
+---@param result {ok: boolean, lines: string[]}
+---@return [string, string?][]
+function M.check_chunks(result)
+  local chunks = {}
+  for i, line in ipairs(result.lines) do
+    local sep = i < #result.lines and "\n" or ""
+    if vim.startswith(line, "✗") then
+      chunks[#chunks + 1] = { line .. sep, "ErrorMsg" }
+    else
+      chunks[#chunks + 1] = { line .. sep }
+    end
+  end
+  if #chunks == 0 then
+    chunks[1] = { "fim-lsp check: no findings", result.ok and nil or "ErrorMsg" }
+  end
+  return chunks
+end
+
+local function run_check()
+  local started = M.check(function(err, result)
+    if err or type(result) ~= "table" or type(result.lines) ~= "table" then
+      local why = err and (err.message or vim.inspect(err)) or vim.inspect(result)
+      vim.notify("fim-lsp check failed: " .. why, vim.log.levels.ERROR)
+      return
+    end
+    vim.api.nvim_echo(M.check_chunks(result), true, {})
+  end)
+  if not started then
+    vim.notify("fim-lsp: no client running (open a file first)", vim.log.levels.ERROR)
+  else
+    vim.notify("fim-lsp: checking the setup...")
+  end
+end
+
 local function command(args)
   local sub = args.fargs[1] or "status"
   if sub == "enable" then
@@ -296,6 +393,8 @@ local function command(args)
     M.enable(not M.enabled)
   elseif sub == "status" then
     vim.notify(M.status_line())
+  elseif sub == "check" then
+    run_check()
   else
     vim.notify("fim-lsp: unknown subcommand " .. sub, vim.log.levels.ERROR)
   end
@@ -342,9 +441,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command("FimLsp", command, {
     nargs = "?",
     complete = function()
-      return { "enable", "disable", "toggle", "status" }
+      return { "enable", "disable", "toggle", "status", "check" }
     end,
-    desc = "fim-lsp: enable, disable, toggle or show status",
+    desc = "fim-lsp: enable, disable, toggle, show status or check the setup",
   })
 end
 

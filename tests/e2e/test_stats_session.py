@@ -129,7 +129,8 @@ async def test_replayed_session_is_counted_by_fim_lsp_stats(mock, tmp_path: Path
     assert row(report, "dismissed") == ["1"] * 3, report
     assert row(report, "acceptance rate") == ["67%", "(2/3)"] * 3, report
     assert row(report, "characters accepted") == [str(len("a + b  # sum") + 2)] * 3, report
-    assert row(report, "model calls") == ["2"] * 3, report
+    # Two for the suggestions asked for, one for the continuation the accept asks ahead of time.
+    assert row(report, "model calls") == ["3"] * 3, report
     assert row(report, "from model/cache/typed") == ["2/1/0"] * 3, report
     p50 = row(report, "latency p50")
     assert p50[0] != "-" and p50[1] == "ms", report

@@ -19,6 +19,8 @@ export interface ServerSettings {
   contextChars: number;
   exclude: string[];
   redactSecrets: boolean;
+  speculateAfterAccept: boolean;
+  earlyFirstLine: boolean;
   maxTokens: number;
   temperature: number;
   stop: string[];
@@ -51,6 +53,8 @@ const DEFAULTS: Omit<ServerSettings, "endpoint" | "model" | "topP" | "minTokens"
   contextChars: 3000,
   exclude: [],
   redactSecrets: true,
+  speculateAfterAccept: true,
+  earlyFirstLine: true,
   maxTokens: 256,
   temperature: 0,
   stop: [],
@@ -114,6 +118,8 @@ export function serverSettings(get: SettingGetter): ServerSettings {
     contextChars: int(get("contextChars"), DEFAULTS.contextChars, 0),
     exclude: strings(get("exclude")),
     redactSecrets: bool(get("redactSecrets"), DEFAULTS.redactSecrets),
+    speculateAfterAccept: bool(get("speculateAfterAccept"), DEFAULTS.speculateAfterAccept),
+    earlyFirstLine: bool(get("earlyFirstLine"), DEFAULTS.earlyFirstLine),
     maxTokens: int(get("maxTokens"), DEFAULTS.maxTokens, 1),
     temperature:
       typeof temperature === "number" && temperature >= 0 && temperature <= 1.5

@@ -27,6 +27,8 @@ describe("serverSettings", () => {
       contextChars: 3000,
       exclude: [],
       redactSecrets: true,
+      speculateAfterAccept: true,
+      earlyFirstLine: true,
       maxTokens: 256,
       temperature: 0,
       stop: [],

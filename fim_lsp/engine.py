@@ -580,7 +580,9 @@ class Engine:
         )
         self.upstream_calls += 1
         self._last_network = self._clock()
-        self.reporter.status("fetching")
+        if not eager:
+            # A call made ahead of a request (after an accept) keeps nobody waiting.
+            self.reporter.status("fetching")
         return flight
 
     async def _fly(

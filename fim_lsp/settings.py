@@ -67,8 +67,9 @@ class Settings:
     naive: bool = False
     # Ask for the continuation as soon as a suggestion is accepted, before the editor asks.
     speculate_after_accept: bool = True
-    # Show a new suggestion's first line as soon as it is complete; the rest streams on.
-    early_first_line: bool = True
+    # Show a new suggestion's first line as soon as it is complete; the rest streams on. Off by
+    # default: the editor would show one line where the model wrote a block.
+    early_first_line: bool = False
 
     @property
     def base_url(self) -> str:

@@ -17,7 +17,7 @@ TOKEN_DELAY = 0.2
 
 async def test_the_first_line_comes_before_the_whole_answer(start_server, mock):
     mock.responder = lambda _body: Reply(text=ANSWER, ttft=0.05, token_delay=TOKEN_DELAY)
-    client = await start_server({"endpoint": mock.url})
+    client = await start_server({"endpoint": mock.url, "earlyFirstLine": True})
     ed = Editor(client, BODY)
     started = time.monotonic()
     items = await ed.complete(len(BODY), invoked=True)

@@ -461,6 +461,7 @@ def body_doc(typed: str = "") -> Document:
 
 async def test_the_first_line_is_shown_while_the_rest_streams_on(parts) -> None:
     engine, backend, _reporter, _clock = parts
+    engine.configure(settings(early_first_line=True))
     task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
     call = await next_call(backend, 1)
     call.send("total = a", " + b\n", "    ret")
@@ -484,6 +485,7 @@ async def test_the_first_line_is_shown_while_the_rest_streams_on(parts) -> None:
 
 async def test_typing_through_the_first_line_while_it_streams(parts) -> None:
     engine, backend, _reporter, _clock = parts
+    engine.configure(settings(early_first_line=True))
     task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
     call = await next_call(backend, 1)
     call.send("total = a + b\n")

@@ -54,7 +54,7 @@ const DEFAULTS: Omit<ServerSettings, "endpoint" | "model" | "topP" | "minTokens"
   exclude: [],
   redactSecrets: true,
   speculateAfterAccept: true,
-  earlyFirstLine: true,
+  earlyFirstLine: false,
   maxTokens: 256,
   temperature: 0,
   stop: [],

@@ -28,7 +28,7 @@ describe("serverSettings", () => {
       exclude: [],
       redactSecrets: true,
       speculateAfterAccept: true,
-      earlyFirstLine: true,
+      earlyFirstLine: false,
       maxTokens: 256,
       temperature: 0,
       stop: [],

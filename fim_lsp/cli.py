@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .redaction import RedactingFilter, add_secret
+from .redaction import RedactingFilter, add_secret, redact
 
 log = logging.getLogger("fim_lsp")
 
@@ -84,7 +84,8 @@ class _TerminalReporter:
     def _say(self, message: str) -> None:
         if message not in self._said:
             self._said.add(message)
-            sys.stderr.write(message + "\n")
+            # A server's error body may repeat the key: the terminal gets no form of it either.
+            sys.stderr.write(redact(message) + "\n")
 
     def show_once(self, key: str, message: str, *, error: bool) -> None:
         self.failed = self.failed or error
@@ -116,6 +117,7 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
         sys.stderr.write(f"fim-lsp: {err}\n")
         return 2
     settings, problems = parse_settings(raw)
+    add_secret(settings.api_key)
     for problem in problems:
         sys.stderr.write(problem + "\n")
     language = _LANGUAGES.get(path.suffix.lower(), "")

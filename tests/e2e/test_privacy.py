@@ -271,3 +271,28 @@ async def test_a_suggestion_that_repeats_a_placeholder_is_not_shown(
     ed = Editor(client, SECRETS_SOURCE, uri="file:///tmp/privacy_echo.py")
     assert await ed.complete(SECRETS_CURSOR) == []
     assert len(mock.requests) == 1
+
+
+def test_fim_lsp_complete_tells_a_rejected_key_without_any_form_of_it(
+    mock: MockCodestral, tmp_path: Path
+) -> None:
+    import subprocess
+
+    body = json.dumps({"message": f"Invalid API key: {KEY}"}).encode()
+    mock.responder = lambda _body: Reply(status=401, body=body)
+    source = tmp_path / "demo.py"
+    source.write_text(SOURCE)
+    line, column = 2, len("    return ") + 1
+    settings = json.dumps({"endpoint": mock.url, "apiKey": KEY})
+    command = [sys.executable, "-m", "fim_lsp", "complete", f"{source}:{line}:{column}"]
+    result = subprocess.run(
+        [*command, "--settings", settings],
+        capture_output=True,
+        text=True,
+        env=server_env(),
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1, result
+    assert "rejected the API key" in result.stderr
+    assert leaks(result.stdout + result.stderr) == []

@@ -9,9 +9,7 @@ from cachetools import TTLCache
 
 from .backends import CacheKey
 from .postprocess import Suggestion
-
-# Characters an editor inserts by itself after the cursor (auto-closed pairs).
-_AUTO_CLOSED = frozenset(")]}>\"'`")
+from .postprocess.rest import AUTO_CLOSED
 
 
 class SuggestionCache:
@@ -74,7 +72,7 @@ def type_through(shown: Shown, prompt: str, suffix: str) -> Suggestion | None:
     if extra < 0 or not suffix.endswith(shown.suffix):
         return None
     inserted = suffix[:extra]
-    if any(c not in _AUTO_CLOSED for c in inserted):
+    if any(c not in AUTO_CLOSED for c in inserted):
         return None
     typed = typed_since(shown.prompt, prompt, len(text))
     if not typed or not text.startswith(typed):

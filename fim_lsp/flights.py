@@ -124,7 +124,6 @@ class Flights:
         flight's deadline.
         """
         assert flight.task is not None
-        loop = asyncio.get_running_loop()
         flight.interest += 1
         flight.wanted.set()
         if flight.grace is not None:
@@ -135,22 +134,7 @@ class Flights:
             while not flight.task.done():
                 if typed and not agrees(typed, flight.raw):
                     return True, None
-                left = flight.deadline - loop.time()
-                if left <= 0:
-                    _cancel(flight)
-                    raise FlightTimedOut
-                flight.progress.clear()
-                progress = asyncio.ensure_future(flight.progress.wait())
-                try:
-                    await asyncio.wait(
-                        {flight.task, progress, superseded},
-                        timeout=left,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                finally:
-                    progress.cancel()
-                if ticket.is_superseded:
-                    raise Superseded
+                await _next_delta(ticket, flight, superseded)
             if flight.task.cancelled():
                 raise Superseded
             if typed and not agrees(typed, flight.raw):
@@ -169,7 +153,6 @@ class Flights:
         flight's deadline.
         """
         assert flight.task is not None
-        loop = asyncio.get_running_loop()
         flight.interest += 1
         flight.wanted.set()
         superseded = asyncio.ensure_future(ticket.superseded.wait())
@@ -177,22 +160,7 @@ class Flights:
             while not flight.task.done():
                 if ready(flight.raw):
                     return True
-                left = flight.deadline - loop.time()
-                if left <= 0:
-                    _cancel(flight)
-                    raise FlightTimedOut
-                flight.progress.clear()
-                progress = asyncio.ensure_future(flight.progress.wait())
-                try:
-                    await asyncio.wait(
-                        {flight.task, progress, superseded},
-                        timeout=left,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                finally:
-                    progress.cancel()
-                if ticket.is_superseded:
-                    raise Superseded
+                await _next_delta(ticket, flight, superseded)
             return False
         finally:
             superseded.cancel()
@@ -225,3 +193,22 @@ def _cancel(flight: Flight) -> None:
         flight.grace.cancel()
     if flight.task is not None and not flight.task.done():
         flight.task.cancel()
+
+
+async def _next_delta(ticket: Ticket, flight: Flight, superseded: asyncio.Future[Any]) -> None:
+    """Wait for the flight's next delta or its end; Superseded or FlightTimedOut as they come."""
+    assert flight.task is not None
+    left = flight.deadline - asyncio.get_running_loop().time()
+    if left <= 0:
+        _cancel(flight)
+        raise FlightTimedOut
+    flight.progress.clear()
+    progress = asyncio.ensure_future(flight.progress.wait())
+    try:
+        await asyncio.wait(
+            {flight.task, progress, superseded}, timeout=left, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        progress.cancel()
+    if ticket.is_superseded:
+        raise Superseded

@@ -8,7 +8,9 @@ from ._syntax import ANGLE_BRACKETS, CLOSING, Scanner, Syntax
 from ._view import View
 
 # What editors insert after the cursor on their own (auto-closed pairs) or users leave there.
-CLOSER_CHARS = frozenset(")]}>\"'`;,: \t")
+# Closers an editor inserts after the cursor by itself (auto-closed pairs).
+AUTO_CLOSED = frozenset(")]}>\"'`")
+CLOSER_CHARS = AUTO_CLOSED | frozenset(";,: \t")
 _SEAM_PUNCTUATION = frozenset(";,:")
 # A repeated rest shorter than this could be a coincidence inside the answer.
 _MIN_REPEAT = 4

@@ -169,6 +169,9 @@ class Engine:
         self.client_name: str | None = None
         self._answers: dict[str, _Answer] = {}
         self.speculations = 0
+        # Told (uri, document version) when a suggestion shown by its first line has its whole
+        # block: an editor that asks again at the same place gets it from memory, no call.
+        self.block_ready: Callable[[str, int], None] | None = None
 
     # -- settings and lifecycle --------------------------------------------------------
 
@@ -375,10 +378,10 @@ class Engine:
         ticket = self.scheduler.enter(doc.uri)
         version = doc.version
         try:
-            adopted = await self._adopt(ticket, doc.uri, ctx, arrived)
+            # A stream already in the air for this document (typed ahead, or after an accept).
+            adopted = await self._adopt(ticket, doc.uri, ctx, arrived, version)
             if adopted is not None:
-                flight, result = adopted
-                return self._answer(result, ctx, flight, place)
+                return place(adopted[1], "model")
             self.flights.drop(doc.uri)
             spot = spot_at(ctx.prompt, ctx.suffix)
             delay = self._delay(spot, invoked)
@@ -390,10 +393,9 @@ class Engine:
                 return None
             if self.flights.get(doc.uri) is not None:
                 # A flight started during the debounce (an accept): adopt it if it fits.
-                adopted = await self._adopt(ticket, doc.uri, ctx, arrived)
+                adopted = await self._adopt(ticket, doc.uri, ctx, arrived, version)
                 if adopted is not None:
-                    flight, result = adopted
-                    return self._answer(result, ctx, flight, place)
+                    return place(adopted[1], "model")
                 self.flights.drop(doc.uri)
             flight = self._launch(doc.uri, ctx, settings, backend, rendered, request)
             log.info(
@@ -405,11 +407,8 @@ class Engine:
                 spot.value,
             )
             log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
-            early = await self._first_line(ticket, flight)
-            if early is not None:
-                return place(early, "model", delay)
-            _diverged, result = await self._wait(ticket, flight, "")
-            return self._answer(result, ctx, flight, place, delay)
+            _diverged, result = await self._follow(ticket, flight, ctx, "", arrived, version)
+            return place(result, "model", delay)
         except Superseded:
             return None
         finally:
@@ -458,24 +457,27 @@ class Engine:
         return dataclasses.replace(snippet, path=display_path(snippet.uri, self.roots), text=text)
 
     async def _adopt(
-        self, ticket: Ticket, uri: str, ctx: FimContext, arrived: float
+        self, ticket: Ticket, uri: str, ctx: FimContext, arrived: float, version: int
     ) -> tuple[Flight, Suggestion | None] | None:
-        """The answer of the document's flight when the typing agrees with it; else None."""
+        """The document's flight and its answer when the typing agrees with it; else None."""
         flight = self.flights.get(uri)
         if flight is None or self.settings.naive:
             return None
         typed = flight.typed_extension(ctx)
         if typed is None or not agrees(typed, flight.raw):
             return None
-        diverged, result = await self._wait(ticket, flight, typed)
-        if not diverged:
-            return flight, result
-        log.info(
-            "the stream for %s went another way after %.0f ms",
-            uri,
-            (self._clock() - arrived) * 1000,
-        )
-        return None
+        diverged, result = await self._follow(ticket, flight, ctx, typed, arrived, version)
+        if diverged:
+            log.info(
+                "the stream for %s went another way after %.0f ms",
+                uri,
+                (self._clock() - arrived) * 1000,
+            )
+            return None
+        if result is None and typed and not flight.failed and not self.gate.paused():
+            # The user typed all the stream had to say: only a new call knows what comes next.
+            return None
+        return flight, result
 
     def _delay(self, spot: Spot, invoked: bool) -> float:
         """The quiet time before a model call (none when asked explicitly)."""
@@ -483,11 +485,16 @@ class Engine:
         if invoked or settings.debounce_ms == 0:
             # Asked for explicitly, or the user wants no wait at all (adaptive or not).
             return 0.0
+        adaptive = settings.adaptive_debounce and not settings.naive
+        if adaptive and settings.work_ahead and spot.pause_likely:
+            # Work ahead of the pause: the stream starts now and later keys that agree with it
+            # adopt it, so a pause here or a few keys on finds its answer already arriving.
+            return 0.0
         return self.rhythm.delay(
             fixed=settings.debounce_ms / 1000,
             low=settings.debounce_min_ms / 1000,
             high=settings.debounce_max_ms / 1000,
-            adaptive=settings.adaptive_debounce and not settings.naive,
+            adaptive=adaptive,
             spot=spot,
         )
 
@@ -502,62 +509,67 @@ class Engine:
         origin = edited if edited is not None and 0 <= arrived - edited < delay else arrived
         await self.scheduler.debounce(ticket, max(0.0, delay - (self._clock() - origin)))
 
-    async def _wait(
-        self, ticket: Ticket, flight: Flight, typed: str
+    async def _follow(
+        self,
+        ticket: Ticket,
+        flight: Flight,
+        ctx: FimContext,
+        typed: str,
+        arrived: float,
+        version: int,
     ) -> tuple[bool, Suggestion | None]:
-        """Wait for a flight, never past its deadline (a hung stream is told as a timeout)."""
+        """Wait for a flight's answer at the request's cursor (document `version`), `typed` past
+        the flight's.
+
+        Returns (diverged, suggestion).
+
+        Past the first-line budget (setting `firstLineMs`, from the request's arrival) a
+        complete first line is answer enough: it is shown, and the flight reads on for the
+        cache and typing through. A hung stream is told as a timeout, never waited past.
+        """
+        settings = self.settings
+        early = settings.early_first_line and not settings.naive and ctx.multiline != "never"
+        budget = max(0.0, settings.first_line_ms / 1000 - (self._clock() - arrived))
+        ready_at = asyncio.get_running_loop().time() + budget
         try:
-            return await self.flights.wait(ticket, flight, typed)
+            outcome = await self.flights.wait(
+                ticket, flight, typed, ready=_has_first_line if early else None, ready_at=ready_at
+            )
+            if outcome.early:
+                line = self._first_line(flight, ctx, typed)
+                if line is not None:
+                    flight.shown_early = version
+                    return False, line
+                outcome = await self.flights.wait(ticket, flight, typed)
         except FlightTimedOut:
-            timeout = self.settings.timeout_ms / 1000
+            timeout = settings.timeout_ms / 1000
             self.gate.failed(
-                APITimeoutError(f"{self.settings.host} did not finish within {timeout:g} s"),
-                self.settings.host,
+                APITimeoutError(f"{settings.host} did not finish within {timeout:g} s"),
+                settings.host,
             )
             return False, None
+        result = outcome.result
+        if outcome.diverged or result is None or not typed:
+            return outcome.diverged, result
+        shown = Shown(flight.ctx.prompt, flight.ctx.suffix, result)
+        return False, type_through(shown, ctx.prompt, ctx.suffix)
 
-    async def _first_line(self, ticket: Ticket, flight: Flight) -> Suggestion | None:
-        """The first line of a new flight's answer, once complete, while the rest streams on.
+    def _first_line(self, flight: Flight, ctx: FimContext, typed: str) -> Suggestion | None:
+        """The first complete line the flight streamed past `typed`, as a one-line suggestion.
 
-        None when the setting is off, the answer is one line anyway, or the stream ended first;
-        the caller then waits for the whole answer. The line is post-processed as a one-line
-        answer; the flight reads on (for typing through and the cache's multi-line answer).
+        The flight then reads on to its end with nobody waiting, for the whole answer.
         """
-        settings, ctx = self.settings, flight.ctx
-        if not settings.early_first_line or settings.naive or ctx.multiline == "never":
+        text = flight.raw[len(typed) :]
+        end = first_line_end(text)
+        if end is None:
             return None
-        try:
-            ready = await self.flights.wait_ready(ticket, flight, _first_line_complete)
-        except FlightTimedOut:
-            return None  # the full wait that follows tells the timeout
-        if not ready:
-            return None
-        line = flight.raw.partition("\n")[0]
-        one_line = dataclasses.replace(ctx, multiline="never")
-        early = finish(line, one_line)
-        if early is None:
+        line = finish(text[:end], dataclasses.replace(ctx, multiline="never"))
+        if line is None:
             return None
         self.flights.keep(flight)
-        self.recent.remember(flight.uri, Shown(ctx.prompt, ctx.suffix, early))
+        self.recent.remember(flight.uri, Shown(ctx.prompt, ctx.suffix, line))
         log.info("answered with the first line; the stream for %s reads on", flight.uri)
-        return early
-
-    def _answer(
-        self,
-        result: Suggestion | None,
-        ctx: FimContext,
-        flight: Flight,
-        place: _Placer,
-        debounce: float = 0.0,
-    ) -> Completion | None:
-        if result is None:
-            return None
-        if ctx.prompt == flight.ctx.prompt:
-            return place(result, "model", debounce)
-        rest = type_through(
-            Shown(flight.ctx.prompt, flight.ctx.suffix, result), ctx.prompt, ctx.suffix
-        )
-        return place(rest, "model", debounce)
+        return line
 
     def _launch(
         self,
@@ -614,6 +626,7 @@ class Engine:
                     # Nobody waits for it: read no more until a request adopts it or time is up.
                     await flight.wanted.wait()
         except BackendError as err:
+            flight.failed = True
             self.gate.failed(err, settings.host)
             return None
         finally:
@@ -628,13 +641,27 @@ class Engine:
                 self.recent.remember(
                     flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion)
                 )
+                early, ready = flight.shown_early, self.block_ready
+                if early is not None and ready is not None and "\n" in suggestion.text.strip("\n"):
+                    ready(flight.uri, early)
         return suggestion
 
 
-def _first_line_complete(raw: str) -> bool:
-    """Whether streamed text holds a whole first line with something on it."""
-    line, sep, _rest = raw.partition("\n")
-    return bool(sep) and bool(line.strip())
+def _has_first_line(text: str) -> bool:
+    return first_line_end(text) is not None
+
+
+def first_line_end(text: str) -> int | None:
+    """Where the first line with something on it ends in streamed text (its newline), if it does.
+
+    Blank lines before it are skipped: at the end of a line the answer starts on the next one.
+    """
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        if text[start:end].strip():
+            return end
+        start = end + 1
+    return None
 
 
 class _LastStatus:

@@ -8,6 +8,7 @@ after a short grace; nobody waits for one past its deadline (the timeout from it
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,6 +39,15 @@ def agrees(typed: str, raw: str) -> bool:
     return typed[:n] == raw[:n]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """How a wait on a flight ended."""
+
+    diverged: bool = False  # the stream and the typing parted
+    early: bool = False  # the text streamed so far was ready; the flight goes on
+    result: Suggestion | None = None  # the flight's answer, at its own cursor
+
+
 @dataclass(eq=False)
 class Flight:
     """One upstream stream and what it has produced so far."""
@@ -54,6 +64,9 @@ class Flight:
     grace: asyncio.TimerHandle | None = None
     # Started ahead of any request (after an accept): read on without a waiter, for the cache.
     eager: bool = False
+    failed: bool = False  # timed out or the backend raised: its None is no answer
+    # The document version a first line was shown for while the stream read on.
+    shown_early: int | None = None
 
     def typed_extension(self, ctx: FimContext) -> str | None:
         """The characters typed since this flight's prompt, if `ctx` continues it; else None."""
@@ -115,11 +128,18 @@ class Flights:
             self.drop(uri)
 
     async def wait(
-        self, ticket: Ticket, flight: Flight, typed: str
-    ) -> tuple[bool, Suggestion | None]:
+        self,
+        ticket: Ticket,
+        flight: Flight,
+        typed: str,
+        *,
+        ready: Callable[[str], bool] | None = None,
+        ready_at: float = math.inf,
+    ) -> Outcome:
         """Wait for the flight's answer while it agrees with what the user typed.
 
-        Returns (diverged, suggestion): diverged when the stream and the typing parted.
+        `ready`: from event-loop time `ready_at` on, stop waiting as soon as it holds for the
+        text streamed past `typed` (the outcome is then `early`, and the flight goes on).
         Raises Superseded when a newer request for the document arrives, FlightTimedOut at the
         flight's deadline.
         """
@@ -129,39 +149,24 @@ class Flights:
         if flight.grace is not None:
             flight.grace.cancel()
             flight.grace = None
+        loop = asyncio.get_running_loop()
         superseded = asyncio.ensure_future(ticket.superseded.wait())
         try:
             while not flight.task.done():
                 if typed and not agrees(typed, flight.raw):
-                    return True, None
-                await _next_delta(ticket, flight, superseded)
+                    return Outcome(diverged=True)
+                until = None
+                if ready is not None:
+                    if loop.time() < ready_at:
+                        until = ready_at
+                    elif len(flight.raw) >= len(typed) and ready(flight.raw[len(typed) :]):
+                        return Outcome(early=True)
+                await _next_delta(ticket, flight, superseded, until)
             if flight.task.cancelled():
                 raise Superseded
             if typed and not agrees(typed, flight.raw):
-                return True, None
-            return False, flight.task.result()
-        finally:
-            superseded.cancel()
-            self._lose_interest(flight)
-
-    async def wait_ready(
-        self, ticket: Ticket, flight: Flight, ready: Callable[[str], bool]
-    ) -> bool:
-        """Wait until `ready(flight.raw)` (True) or the flight ends (False).
-
-        Raises Superseded when a newer request for the document arrives, FlightTimedOut at the
-        flight's deadline.
-        """
-        assert flight.task is not None
-        flight.interest += 1
-        flight.wanted.set()
-        superseded = asyncio.ensure_future(ticket.superseded.wait())
-        try:
-            while not flight.task.done():
-                if ready(flight.raw):
-                    return True
-                await _next_delta(ticket, flight, superseded)
-            return False
+                return Outcome(diverged=True)
+            return Outcome(result=flight.task.result())
         finally:
             superseded.cancel()
             self._lose_interest(flight)
@@ -195,13 +200,22 @@ def _cancel(flight: Flight) -> None:
         flight.task.cancel()
 
 
-async def _next_delta(ticket: Ticket, flight: Flight, superseded: asyncio.Future[Any]) -> None:
-    """Wait for the flight's next delta or its end; Superseded or FlightTimedOut as they come."""
+async def _next_delta(
+    ticket: Ticket, flight: Flight, superseded: asyncio.Future[Any], until: float | None = None
+) -> None:
+    """Wait for the flight's next delta or its end (or event-loop time `until`, if given).
+
+    Raises Superseded or FlightTimedOut as they come.
+    """
     assert flight.task is not None
-    left = flight.deadline - asyncio.get_running_loop().time()
+    now = asyncio.get_running_loop().time()
+    left = flight.deadline - now
     if left <= 0:
+        flight.failed = True
         _cancel(flight)
         raise FlightTimedOut
+    if until is not None:
+        left = min(left, max(0.0, until - now))
     flight.progress.clear()
     progress = asyncio.ensure_future(flight.progress.wait())
     try:

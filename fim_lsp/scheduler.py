@@ -113,6 +113,11 @@ class Spot(enum.Enum):
     PARTIAL = "inside a word"
     OTHER = "after a space"
 
+    @property
+    def pause_likely(self) -> bool:
+        """Whether users often stop here (where a call made at once is rarely wasted)."""
+        return self in (Spot.PUNCTUATION, Spot.WORD_END)
+
 
 # Multiples of the typical key gap to wait at each spot. Where pauses are common (after
 # punctuation, after a word that the file already holds) just under a typical gap, so a pause

@@ -31,6 +31,8 @@ from .transport import process_alive
 log = logging.getLogger(__name__)
 
 STATUS_NOTIFICATION = "fimLsp/status"
+# A suggestion shown by its first line now has its whole block: ask again to get it.
+BLOCK_READY_NOTIFICATION = "fimLsp/blockReady"
 CHECK_COMMAND = "fimLsp.check"
 # A status change is sent this long after it happens, and only the last of a burst: a status bar
 # needs no millisecond precision, and a notification written between a request and its answer
@@ -130,6 +132,7 @@ class FimLanguageServer(LanguageServer):
         self.documents = DocumentStore()
         self.reporter = LspReporter(self)
         self.engine = Engine(self.reporter)
+        self.engine.block_ready = self._block_ready
         self.encoding: str = UTF16
         self.inline_supported = False
         self.markdown_docs = False
@@ -179,6 +182,10 @@ class FimLanguageServer(LanguageServer):
                 break
         log.info("the editor (process %d) is gone: exiting", pid)
         self.stop(0)
+
+    def _block_ready(self, uri: str, version: int) -> None:
+        """Tell the client a first-line suggestion's whole block is ready (its plugin asks again)."""
+        self.protocol.notify(BLOCK_READY_NOTIFICATION, {"uri": uri, "version": version})
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A failure outside a request's answer: a log line now and then, never a pop-up."""

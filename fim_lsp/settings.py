@@ -67,9 +67,13 @@ class Settings:
     naive: bool = False
     # Ask for the continuation as soon as a suggestion is accepted, before the editor asks.
     speculate_after_accept: bool = True
-    # Show a new suggestion's first line as soon as it is complete; the rest streams on. Off by
-    # default: the editor would show one line where the model wrote a block.
-    early_first_line: bool = False
+    # With the adaptive debounce: call the model at once where pauses are likely, while typing,
+    # so the answer is already arriving when the user stops.
+    work_ahead: bool = True
+    # A suggestion waits this long for the model's whole answer; past it, the first line is shown
+    # as soon as it is complete and the rest streams on (for typing through and the next ask).
+    early_first_line: bool = True
+    first_line_ms: int = 250
 
     @property
     def base_url(self) -> str:
@@ -170,7 +174,9 @@ _RULES: dict[str, Rule] = {
     "context_chars": _whole(0, 100_000),
     "naive": _BOOL,
     "speculate_after_accept": _BOOL,
+    "work_ahead": _BOOL,
     "early_first_line": _BOOL,
+    "first_line_ms": _whole(0, 600_000, " of milliseconds"),
 }
 
 WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields(Settings)}

@@ -56,6 +56,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--token-ms", type=float, default=10.0, help="mock delay per token (~4 chars)"
     )
     parser.add_argument("--quick", action="store_true", help="a small run (under a minute)")
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help="regions of 4-10 lines (up to 600 characters): longer stretches of typing, more pauses",
+    )
+    parser.add_argument(
+        "--blocks",
+        action="store_true",
+        help="the mock model's mid-line answers go on into the next 0-2 lines, as Codestral's do",
+    )
+    parser.add_argument(
+        "--options",
+        type=json.loads,
+        default={},
+        help="JSON settings added to fim-lsp's runs (not the baseline's), e.g. '{\"workAhead\": false}'",
+    )
     parser.add_argument("--large", action="store_true", help="also edit a 10 MB document")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline run")
     parser.add_argument(
@@ -138,9 +154,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ttft=args.ttft_ms / 1000,
         token_delay=args.token_ms / 1000,
         seed=args.seed,
+        blocks=args.blocks,
         deadline_s=45.0 if args.quick else 150.0,
     )
-    cases = pick_cases(args.files, args.regions, args.seed, max_chars=120 if args.quick else 200)
+    if args.long:
+        cases = pick_cases(args.files, args.regions, args.seed, max_chars=600, span=(4, 10))
+    else:
+        cases = pick_cases(
+            args.files, args.regions, args.seed, max_chars=120 if args.quick else 200
+        )
     if not cases:
         raise SystemExit("bench: no usable standard-library source files found")
     started = time.monotonic()
@@ -154,6 +176,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "ttft_ms": args.ttft_ms,
             "token_ms": args.token_ms,
             "quick": args.quick,
+            "long": args.long,
+            "blocks": args.blocks,
+            "options": args.options,
             "server_src": bench_replay.SERVER_SRC or "installed fim_lsp",
             "git": git_state(),
         }
@@ -161,12 +186,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     print(
         f"bench: replaying {result['config']['regions']} regions of {len(cases)} files", flush=True
     )
-    fim, samples["fim-lsp"] = await run_replay("fim-lsp", dict(FIM_OPTIONS), cases, cfg)
+    fim, samples["fim-lsp"] = await run_replay(
+        "fim-lsp", {**FIM_OPTIONS, **args.options}, cases, cfg
+    )
     result["fim_lsp"] = fim
     if not args.no_fixed:
         print("bench: fim-lsp with a fixed debounce", flush=True)
         fixed, samples["fixed-debounce"] = await run_replay(
-            "fixed-debounce", dict(FIXED_OPTIONS), cases, cfg
+            "fixed-debounce", {**FIXED_OPTIONS, **args.options}, cases, cfg
         )
         result["fim_lsp_fixed_debounce"] = fixed
     if not args.no_baseline:

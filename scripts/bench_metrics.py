@@ -391,6 +391,18 @@ def summarize_replay(
         # The measure: tokens streamed that never reached the screen.
         "discarded_share": round(tokens_wasted / tokens_total, 4) if tokens_total else 0.0,
         "discarded_calls": wasted_calls,
+        # Every call: where, whether the oracle answered wrong on purpose, what became of it.
+        "call_details": [
+            {
+                "call": i + 1,
+                "cursor": None if inf is None else f"{inf.region}@{inf.cursor}",
+                "wrong_answer": bool(inf is not None and inf.wrong),
+                "tokens": m.tokens_sent,
+                "completed": bool(m.completed),
+                "used": i in used,
+            }
+            for i, (m, inf) in enumerate(zip(mock_requests, info_of, strict=True))
+        ],
         "pauses": len(pauses),
         "pauses_correct": sum(p.correct for p in pauses),
         "pause_coverage": round(sum(p.correct for p in pauses) / len(pauses), 4)

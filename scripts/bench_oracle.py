@@ -81,9 +81,12 @@ class MockCall:
 class Oracle:
     """The true file and the region being typed; answers a FIM request with its continuation."""
 
-    def __init__(self, seed: int, wrong_share: float) -> None:
+    def __init__(self, seed: int, wrong_share: float, blocks: bool = False) -> None:
         self.seed = seed
         self.wrong_share = wrong_share
+        # Mid-line answers run on past the line's end (the cursor is at the end of the typed
+        # text, so a FIM model goes on with the next lines, as Codestral does).
+        self.blocks = blocks
         self.truth = ""
         self.region: Region | None = None
         self.info: dict[int, MockInfo] = {}
@@ -99,24 +102,32 @@ class Oracle:
         if region is None:
             return None
         truth = self.truth
-        for c in range(region.end, region.start - 1, -1):
-            if truth.endswith(prompt, 0, c):
-                return c
+        # Code from other files (or far parts of this one) may come before the window: the
+        # window's own tail is enough to place the cursor.
+        for tail in (prompt, prompt[-400:]):
+            for c in range(region.end, region.start - 1, -1):
+                if truth.endswith(tail, 0, c):
+                    return c
         return None
 
     def continuation(self, c: int, region: Region) -> str:
-        """What a model that knows the file says at c: the rest of the line, or the next 1-3 lines."""
+        """What a model that knows the file says at c: the rest of the line, or the next 1-3 lines
+        with code on them (blank lines between come along; a model does not stop at one)."""
         truth = self.truth
         eol = truth.find("\n", c)
         eol = len(truth) if eol < 0 else eol
-        if truth[c:eol].strip():
+        rng = random.Random(f"{self.seed}:{region.key}:{c}:lines")
+        if truth[c:eol].strip() and not self.blocks:
             text = truth[c:eol]
         else:
-            rng = random.Random(f"{self.seed}:{region.key}:{c}:lines")
             end = eol
-            for _ in range(rng.randint(1, 3)):
-                nxt = truth.find("\n", end + 1)
-                end = len(truth) if nxt < 0 else nxt
+            more = rng.randint(0, 2) if truth[c:eol].strip() else rng.randint(1, 3)
+            for _ in range(more):
+                while True:
+                    nxt = truth.find("\n", end + 1)
+                    start, end = end + 1, len(truth) if nxt < 0 else nxt
+                    if truth[start:end].strip() or end == len(truth):
+                        break
             text = truth[c:end]
         return text[: max(0, region.end - c)]
 
@@ -168,7 +179,7 @@ def call_from_json(obj: dict[str, Any]) -> MockCall:
 
 def serve(args: argparse.Namespace) -> int:
     """Serve the mock and answer the typist's commands on stdin until EOF or "stop"."""
-    oracle = Oracle(args.seed, args.wrong_share)
+    oracle = Oracle(args.seed, args.wrong_share, args.blocks)
     truth = ""
     with MockCodestral(
         responder=oracle.responder, ttft=args.ttft_ms / 1000, token_delay=args.token_ms / 1000
@@ -200,7 +211,9 @@ def serve(args: argparse.Namespace) -> int:
 class OracleProcess:
     """The oracle mock as seen from the benchmark: a child process spoken to over pipes."""
 
-    def __init__(self, seed: int, wrong_share: float, ttft: float, token_delay: float) -> None:
+    def __init__(
+        self, seed: int, wrong_share: float, ttft: float, token_delay: float, blocks: bool = False
+    ) -> None:
         self.argv = [
             sys.executable,
             str(Path(__file__).resolve()),
@@ -212,6 +225,7 @@ class OracleProcess:
             str(ttft * 1000),
             "--token-ms",
             str(token_delay * 1000),
+            *(["--blocks"] if blocks else []),
         ]
         self.proc: asyncio.subprocess.Process | None = None
         self.url = ""
@@ -276,6 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wrong-share", type=float, default=0.2)
     parser.add_argument("--ttft-ms", type=float, default=200.0)
     parser.add_argument("--token-ms", type=float, default=10.0)
+    parser.add_argument(
+        "--blocks", action="store_true", help="mid-line answers go on to 0-2 more lines"
+    )
     return serve(parser.parse_args(argv))
 
 

@@ -29,6 +29,7 @@ from bench_metrics import (
     RequestRecord,
     cpu_seconds,
     peak_rss_mb,
+    percentile,
     summarize_replay,
 )
 from bench_oracle import OracleProcess, Region
@@ -256,8 +257,11 @@ def ascii_source(path: Path) -> str | None:
     return text if text.isascii() and "\r" not in text else None
 
 
-def pick_regions(text: str, n: int, rng: random.Random, max_chars: int) -> list[tuple[int, int]]:
-    """Up to n non-overlapping regions of 1-3 code lines, from a line's first non-blank to a line end."""
+def pick_regions(
+    text: str, n: int, rng: random.Random, max_chars: int, span: tuple[int, int] = (1, 3)
+) -> list[tuple[int, int]]:
+    """Up to n non-overlapping regions of `span` (1-3) code lines, from a line's first non-blank
+    to a line end."""
     lines = text.split("\n")
     starts = [0]
     for line in lines[:-1]:
@@ -276,9 +280,9 @@ def pick_regions(text: str, n: int, rng: random.Random, max_chars: int) -> list[
     for i in good:
         if len(taken) >= n:
             break
-        if any(abs(i - j) < 8 for j in used_lines):
+        if any(abs(i - j) < 8 + span[1] for j in used_lines):
             continue
-        k = rng.randint(1, 3)
+        k = rng.randint(*span)
         block = lines[i : i + k]
         if any("\t" in b for b in block) or not block[-1].strip():
             k = 1
@@ -292,7 +296,13 @@ def pick_regions(text: str, n: int, rng: random.Random, max_chars: int) -> list[
     return sorted(taken)
 
 
-def pick_cases(n_files: int, n_regions: int, seed: int, max_chars: int = 200) -> list[FileCase]:
+def pick_cases(
+    n_files: int,
+    n_regions: int,
+    seed: int,
+    max_chars: int = 200,
+    span: tuple[int, int] = (1, 3),
+) -> list[FileCase]:
     """Seeded choice of stdlib files (8-60 KB, ASCII) and regions in each."""
     rng = random.Random(seed)
     candidates = stdlib_sources(8_000, 60_000)
@@ -304,7 +314,7 @@ def pick_cases(n_files: int, n_regions: int, seed: int, max_chars: int = 200) ->
         text = ascii_source(path)
         if text is None:
             continue
-        spans = pick_regions(text, n_regions, rng, max_chars)
+        spans = pick_regions(text, n_regions, rng, max_chars, span)
         if len(spans) < n_regions:
             continue
         uri = f"file:///bench/{len(cases)}/{path.name}"
@@ -331,6 +341,8 @@ class ReplayConfig:
     accept_at_pause_share: float = 0.6
     min_accept_chars: int = 3
     wrong_share: float = 0.2
+    # The model's mid-line answers go on into the next lines (bench_oracle --blocks).
+    blocks: bool = False
     seed: int = 1
     deadline_s: float = 240.0
 
@@ -555,6 +567,74 @@ class Typist:
         await asyncio.sleep(0.1)
 
 
+def first_line_chars(text: str) -> int:
+    """Characters up to the end of the first line with something on it (blank lines skipped).
+
+    The rule of fim_lsp.engine.first_line_end, kept here: the benchmark imports nothing of the
+    server it measures (`--server-src` may be another checkout).
+    """
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        if text[start:end].strip():
+            return end
+        start = end + 1
+    return len(text)
+
+
+def model_first_line(text: str, cfg: ReplayConfig) -> float:
+    """The mock model's own time to the first line of `text`: its first token, then a token each
+    `token_delay` (tokens of 4 characters, as the mock streams them)."""
+    tokens = max(1, -(-first_line_chars(text) // 4))
+    return cfg.ttft + cfg.token_delay * (tokens - 1)
+
+
+def pause_details(
+    pauses: list[PauseRecord], cases: list[FileCase], cfg: ReplayConfig
+) -> list[dict[str, Any]]:
+    """Each pause: where, what the typist was about to type, what was on screen and when, and
+    the model's own time to the first line of what comes next (a call made at the pause)."""
+    truths = {r.key: (c.text, r) for c in cases for r in c.regions}
+    out: list[dict[str, Any]] = []
+    for p in pauses:
+        rec = p.request
+        text, region = truths[rec.region]
+        shown = item_text(rec.items[0]) if rec.shown and rec.items else None
+        out.append(
+            {
+                "cursor": f"{rec.region}@{rec.cursor}",
+                "before": text[max(region.start, rec.cursor - 30) : rec.cursor],
+                "next": text[rec.cursor : min(region.end, rec.cursor + 40)],
+                "shown": shown,
+                "source": rec.source,
+                "correct": p.correct,
+                "ms": None if rec.done is None else round((rec.done - rec.sent) * 1000, 1),
+                "model_first_line_ms": round(
+                    1000 * model_first_line(text[rec.cursor : region.end], cfg), 1
+                ),
+                "error": rec.error,
+            }
+        )
+    return out
+
+
+def pause_summary(details: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pause -> screen against the model's own first-line time, over the pauses that showed one."""
+    shown = [d for d in details if d["shown"] is not None and d["ms"] is not None]
+    own = [d["model_first_line_ms"] for d in shown]
+    over = [d["ms"] / d["model_first_line_ms"] for d in shown if d["model_first_line_ms"]]
+    return {
+        "pauses_shown": len(shown),
+        "model_first_line_ms": {
+            "p50": percentile(own, 50),
+            "p90": percentile(own, 90),
+        },
+        "over_model_first_line": {
+            "p50": None if not over else round(percentile(over, 50) or 0, 3),
+            "p90": None if not over else round(percentile(over, 90) or 0, 3),
+        },
+    }
+
+
 _CALL_LOG = re.compile(r"model call (\d+) for \S+: debounce ([\d.]+) ms")
 
 
@@ -577,7 +657,9 @@ async def run_replay(
     """Replay every case against a fresh server and mock; the run's metrics and latency samples."""
     with tempfile.TemporaryDirectory() as tmp:
         log_file = f"{SERVER_LOG}.{label}.log" if SERVER_LOG else str(Path(tmp) / "server.log")
-        async with OracleProcess(cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay) as oracle:
+        async with OracleProcess(
+            cfg.seed, cfg.wrong_share, cfg.ttft, cfg.token_delay, cfg.blocks
+        ) as oracle:
             client, pid = await start_server(
                 {"endpoint": oracle.url, **init_options}, label, log_file
             )
@@ -616,6 +698,8 @@ async def run_replay(
         wall=wall,
     )
     summary["label"] = label
+    summary["pause_details"] = pause_details(typist.pauses, cases, cfg)
+    summary.update(pause_summary(summary["pause_details"]))
     typed = sum(r.end - r.start for c in cases for r in c.regions)
     summary["chars"] = typed
     summary["calls_per_100_chars"] = round(100 * len(calls) / typed, 2) if typed else None

@@ -109,6 +109,36 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     )
     ds = fim.get("discarded_share")
     add("streamed then discarded (token share)", ds, "<= 0.10", None if ds is None else ds <= 0.10)
+    # Issue 17: the suggestion is there the moment the user pauses, at few calls.
+    over50 = _get(fim, "over_model_first_line", "p50")
+    over90 = _get(fim, "over_model_first_line", "p90")
+    add(
+        "pause->screen / model's first-line time, p50",
+        over50,
+        "<= 1.0",
+        None if over50 is None else over50 <= 1.0,
+    )
+    add(
+        "pause->screen / model's first-line time, p90",
+        over90,
+        "<= 1.2",
+        None if over90 is None else over90 <= 1.2,
+    )
+    c100 = fim.get("calls_per_100_chars")
+    add("model calls per 100 characters", c100, "<= 2.5", None if c100 is None else c100 <= 2.5)
+    add(
+        "streamed then discarded (token share), issue 17",
+        ds,
+        "<= 0.15",
+        None if ds is None else ds <= 0.15,
+    )
+    shown, pauses = fim.get("pauses_shown"), fim.get("pauses")
+    add(
+        "pauses with a suggestion on screen",
+        None if not pauses else f"{shown}/{pauses}",
+        "all",
+        None if not pauses else shown == pauses,
+    )
     large = _get(result, "large", "10MB", "cpu_ms_per_keystroke_p50")
     add(
         "10 MB doc: server CPU per keystroke p50 (ms)",
@@ -135,6 +165,10 @@ ROWS: list[tuple[str, tuple[str, ...]]] = [
     ("pause->screen p50 ms", ("pause_to_screen_ms", "p50")),
     ("pause->screen p90 ms", ("pause_to_screen_ms", "p90")),
     ("  pause samples", ("pause_to_screen_ms", "n")),
+    ("model 1st line p50 ms", ("model_first_line_ms", "p50")),
+    ("model 1st line p90 ms", ("model_first_line_ms", "p90")),
+    ("pause / model p50", ("over_model_first_line", "p50")),
+    ("pause / model p90", ("over_model_first_line", "p90")),
     ("after accept p50 ms", ("after_accept_ms", "p50")),
     ("after accept p90 ms", ("after_accept_ms", "p90")),
     ("  accept samples", ("after_accept_ms", "n")),

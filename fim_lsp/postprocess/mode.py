@@ -81,14 +81,11 @@ def _lines_kept(lines: list[str], view: View) -> int | None:
     """How many lines a single-line suggestion keeps: one, or the newline and one line after it.
 
     With "never", a cursor at the end of a line whose answer starts on the next line
-    (`def f():` then a body) still gets that one line.
+    (`def f():` then a body) still gets that one line, after the blank lines the model meant
+    before it (kept by `seam.trim_start` on an empty line between definitions).
     """
-    if (
-        view.multiline == "never"
-        and is_blank(lines[0])
-        and not view.mid_line
-        and not is_blank(view.line_prefix)
-    ):
-        # Undecided until the line after the newline has come.
-        return 2 if len(lines) > 1 else None
+    if view.multiline == "never" and is_blank(lines[0]) and not view.mid_line:
+        content = next((i for i, line in enumerate(lines) if not is_blank(line)), None)
+        # Undecided until a line with something on it has come.
+        return None if content is None else content + 1
     return 1

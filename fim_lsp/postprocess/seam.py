@@ -224,12 +224,45 @@ def _dedent_first(line: str, width: int) -> str:
     return line[i:]
 
 
+_OPENERS = (":", "{", "(", "[", "=>", " do", " then")
+
+
 def _body_of_line_above(view: View) -> bool:
     """The line above opens a block the cursor's line is not yet indented into (`if x:`)."""
     head = view.prefix[: len(view.prefix) - len(view.line_prefix)].rstrip()
     above = head[head.rfind("\n") + 1 :]
-    opens = above.rstrip().endswith((":", "{", "(", "[", "=>", " do", " then"))
+    opens = above.rstrip().endswith(_OPENERS)
     return opens and indent_width(above) >= indent_width(view.line_prefix)
+
+
+def _blank_lines_meant(lead: str, content: str, view: View) -> bool:
+    """Whether a model's leading newlines on an empty line keep the file's own spacing.
+
+    Between definitions (two blank lines before a top-level `def` in Python) the model starts
+    with the blank lines still missing; that spacing is the file's when the blank run it makes
+    is no longer than one the file already has and the new line is a sibling of the code
+    above (not the first line of a block it opens), with nothing after the cursor on its line.
+    """
+    if view.line_rest.strip():
+        return False
+    head = view.prefix[: len(view.prefix) - len(view.line_prefix)]
+    above = head.split("\n")[:-1]
+    blank_above = 0
+    for line in reversed(above):
+        if line.strip():
+            break
+        blank_above += 1
+    if blank_above == len(above):
+        return False  # the start of the file
+    code = above[len(above) - blank_above - 1]
+    if code.rstrip().endswith(_OPENERS) or indent_width(content) > indent_width(code):
+        return False
+    run = blank_above + lead.count("\n")
+    longest = current = 0
+    for line in above[: len(above) - blank_above]:
+        current = current + 1 if not line.strip() else 0
+        longest = max(longest, current)
+    return run <= longest
 
 
 def _single_stray_space(text: str) -> bool:
@@ -243,6 +276,9 @@ def trim_start(text: str, view: View) -> str:
         # The cursor sits on an empty line: a leading newline would skip it.
         stripped = text.lstrip(" \t\n")
         if stripped and "\n" in text[: len(text) - len(stripped)]:
+            lead = text[: len(text) - len(stripped)]
+            if _blank_lines_meant(lead, lead.rsplit("\n", 1)[1] + stripped, view):
+                return text
             first_start = text.rfind("\n", 0, len(text) - len(stripped)) + 1
             text = _dedent_first(text[first_start:], indent_width(line_prefix))
         elif (

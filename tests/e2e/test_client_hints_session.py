@@ -15,7 +15,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 CLIENTS = [
     ("Visual Studio Code", '"fim-lsp: Set API key"', "setup("),
-    ("Neovim", 'settings = { apiKey = ... }', "VS Code"),
+    ("Neovim", "settings = { apiKey = ... }", "VS Code"),
     ("emacs", "fim-lsp-api-key", "VS Code"),
     ("helix", "languages.toml", "VS Code"),
 ]

@@ -1006,3 +1006,27 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][0] != "Z"
     except OSError:
         return False
+
+
+def test_a_slow_block_shows_its_first_line_then_the_whole_block(
+    tmp_path: Path, mock: MockCodestral
+) -> None:
+    # 4-character chunks 0.15 s apart: the first line is complete after about 0.65 s (past the
+    # 250 ms budget), the block after about 1.25 s; the server then sends fimLsp/blockReady.
+    answer(mock, "\n    total = a + b\n    return total", ttft=0.05, token_delay=0.15)
+    result = run_nvim(
+        tmp_path,
+        mock,
+        "def add(a, b):\n",
+        [
+            input_("1GA"),
+            WAIT_GHOST,
+            snap("first"),
+            {"op": "sleep", "ms": 1500},
+            snap("whole"),
+        ],
+    )
+    snaps = result["snapshots"]
+    assert ghost(snaps["first"]) == "\n    total = a + b"
+    assert ghost(snaps["whole"]) == "\n    total = a + b\n    return total"
+    assert len(mock.requests) == 1, "the whole block came from the same stream"

@@ -165,4 +165,9 @@ def test_quick_run_writes_sane_json(tmp_path: Path) -> None:
     assert result["many_docs"]["peak_rss_mb"] > result["many_docs"]["rss_before_mb"]
     statuses = {row["status"] for row in result["targets"]}
     assert statuses <= {"PASS", "FAIL", "n/a", "info"}
-    assert sum(row["status"] != "info" for row in result["targets"]) == 11
+    # Issue 3's targets (11) and issue 17's (5).
+    assert sum(row["status"] != "info" for row in result["targets"]) == 16
+    for run in (fim, base):
+        assert len(run["pause_details"]) == run["pauses"]
+        assert all(d["model_first_line_ms"] >= 100 for d in run["pause_details"])
+        assert len(run["call_details"]) == run["upstream_calls"]

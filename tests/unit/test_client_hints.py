@@ -35,7 +35,7 @@ def test_each_editor_is_told_its_own_setting() -> None:
     vscode = no_key_message("Visual Studio Code")
     assert '"fim-lsp: Set API key"' in vscode and "setup(" not in vscode
     neovim = no_key_message("Neovim")
-    assert 'settings = { apiKey = ... }' in neovim and "VS Code" not in neovim
+    assert "settings = { apiKey = ... }" in neovim and "VS Code" not in neovim
     emacs = no_key_message("emacs")
     assert "fim-lsp-api-key" in emacs and "VS Code" not in emacs
     helix = no_key_message("helix")

@@ -509,3 +509,105 @@ async def test_without_early_first_line_the_whole_answer_is_waited_for(parts) ->
     result = await asyncio.wait_for(task, 1)
     assert result is not None and result.text == "total = a + b\n    return total"
     await engine.aclose()
+
+
+async def test_a_whole_answer_within_the_first_line_budget_is_shown_whole(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(first_line_ms=400))
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b\n")
+    await asyncio.sleep(0.1)
+    assert not task.done(), "within the budget the first line alone is not the answer"
+    call.send("    return total\n", END)
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + b\n    return total"
+    await engine.aclose()
+
+
+async def test_past_the_budget_an_adopted_stream_answers_with_its_first_line(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(first_line_ms=50))
+    first = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a")
+    await asyncio.sleep(0.02)
+    # The user typed ahead, along the stream: this request joins it.
+    second = asyncio.ensure_future(engine.complete(body_doc("tot"), 1, 7, invoked=False))
+    assert await asyncio.wait_for(first, 1) is None
+    call.send(" + b\n", "    ret")
+    result = await asyncio.wait_for(second, 1)
+    assert result is not None and result.text == "al = a + b" and result.source == "model"
+    assert len(backend.calls) == 1
+    call.send("urn total\n", END)
+    await asyncio.sleep(0.02)
+    assert call.closed
+    d = body_doc("total = a + b")
+    rest = await asyncio.wait_for(engine.complete(d, 1, 4 + len("total = a + b"), invoked=False), 1)
+    assert rest is not None and rest.text == "\n    return total" and len(backend.calls) == 1
+    await engine.aclose()
+
+
+async def test_typing_all_that_a_stream_said_asks_the_model_again(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine, "x")
+    call = await next_call(backend, 1)
+    second = ask(engine, "x+")  # joins the stream, which has said nothing yet
+    assert await asyncio.wait_for(first, 1) is None
+    call.send("+", END)  # the stream's whole answer is what the user has just typed
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "x+"
+    call2.send(" 1", END)
+    result = await asyncio.wait_for(second, 1)
+    assert result is not None and result.text == " 1"
+    await engine.aclose()
+
+
+def learn_rhythm(engine: Engine, clock: Clock, gap: float = 0.1) -> None:
+    for _ in range(10):
+        clock.now += gap
+        engine.on_edit(doc(), 1)
+
+
+@pytest.mark.parametrize(
+    ("typed", "work_ahead", "at_once"),
+    [
+        ("add(", True, True),  # after punctuation
+        ("add", True, True),  # a word the file already holds
+        ("zq", True, False),  # inside a new word: the usual debounce
+        ("add(", False, False),  # work ahead off: the debounce everywhere
+    ],
+)
+async def test_where_a_pause_is_likely_the_call_starts_without_a_debounce(
+    parts, typed: str, work_ahead: bool, at_once: bool
+) -> None:
+    engine, backend, _reporter, clock = parts
+    engine.configure(settings(debounce_ms=75, work_ahead=work_ahead))
+    learn_rhythm(engine, clock)
+    task = ask(engine, typed)
+    await asyncio.sleep(0.04)  # the learnt debounce is 90 ms or more at every spot
+    assert (len(backend.calls) == 1) is at_once
+    await next_call(backend, 1)
+    backend.calls[0].send(END)
+    await asyncio.wait_for(task, 1)
+    await engine.aclose()
+
+
+@pytest.mark.parametrize(("rest", "told"), [("    return total\n", True), ("", False)])
+async def test_the_editor_is_told_when_a_first_lines_block_is_complete(
+    parts, rest: str, told: bool
+) -> None:
+    engine, backend, _reporter, _clock = parts
+    ready: list[tuple[str, int]] = []
+    engine.block_ready = lambda uri, version: ready.append((uri, version))
+    engine.configure(settings(first_line_ms=0))
+    d = body_doc()
+    task = asyncio.ensure_future(engine.complete(d, 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b\n")
+    assert (await asyncio.wait_for(task, 1)).text == "total = a + b"
+    assert ready == []
+    call.send(rest, END)
+    await asyncio.sleep(0.02)
+    assert ready == ([(URI, d.version)] if told else [])
+    await engine.aclose()

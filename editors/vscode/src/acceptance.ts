@@ -87,3 +87,18 @@ export class PartialAcceptTracker {
     this.shown = undefined;
   }
 }
+
+/**
+ * Whether a `fimLsp/blockReady` notification is for this document as it is now: the server showed
+ * a suggestion's first line at that version, and the whole block has come since.
+ */
+export function isBlockReadyFor(
+  params: unknown,
+  doc: { uri: { toString(): string }; version: number },
+): boolean {
+  if (typeof params !== "object" || params === null) {
+    return false;
+  }
+  const { uri, version } = params as { uri?: unknown; version?: unknown };
+  return uri === doc.uri.toString() && version === doc.version;
+}

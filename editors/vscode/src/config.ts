@@ -20,7 +20,9 @@ export interface ServerSettings {
   exclude: string[];
   redactSecrets: boolean;
   speculateAfterAccept: boolean;
+  workAhead: boolean;
   earlyFirstLine: boolean;
+  firstLineMs: number;
   maxTokens: number;
   temperature: number;
   stop: string[];
@@ -54,7 +56,9 @@ const DEFAULTS: Omit<ServerSettings, "endpoint" | "model" | "topP" | "minTokens"
   exclude: [],
   redactSecrets: true,
   speculateAfterAccept: true,
-  earlyFirstLine: false,
+  workAhead: true,
+  earlyFirstLine: true,
+  firstLineMs: 250,
   maxTokens: 256,
   temperature: 0,
   stop: [],
@@ -119,7 +123,9 @@ export function serverSettings(get: SettingGetter): ServerSettings {
     exclude: strings(get("exclude")),
     redactSecrets: bool(get("redactSecrets"), DEFAULTS.redactSecrets),
     speculateAfterAccept: bool(get("speculateAfterAccept"), DEFAULTS.speculateAfterAccept),
+    workAhead: bool(get("workAhead"), DEFAULTS.workAhead),
     earlyFirstLine: bool(get("earlyFirstLine"), DEFAULTS.earlyFirstLine),
+    firstLineMs: int(get("firstLineMs"), DEFAULTS.firstLineMs, 0),
     maxTokens: int(get("maxTokens"), DEFAULTS.maxTokens, 1),
     temperature:
       typeof temperature === "number" && temperature >= 0 && temperature <= 1.5

@@ -17,7 +17,7 @@ import {
   type ShowMessageParams,
   State,
 } from "vscode-languageclient/node";
-import { PartialAcceptTracker, type WireItem } from "./acceptance";
+import { PartialAcceptTracker, type WireItem, isBlockReadyFor } from "./acceptance";
 import { SERVER_CHECK_COMMAND, checkView, parseCheckResult } from "./check";
 import {
   isAuthError,
@@ -244,6 +244,14 @@ class FimExtension implements vscode.Disposable {
       } else if (event.newState === State.Running && (this.state === "starting" || this.state === "stopped")) {
         // Also after vscode-languageclient restarted a crashed server by itself.
         this.setState("idle", "");
+      }
+    });
+    // A suggestion shown by its first line (the model was slow) now has its whole block: ask
+    // again while the document is as it was, and the server answers from memory.
+    client.onNotification("fimLsp/blockReady", (params: unknown) => {
+      const editor = vscode.window.activeTextEditor;
+      if (this.client === client && editor && isBlockReadyFor(params, editor.document)) {
+        void vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
       }
     });
     client.onNotification("fimLsp/status", (params: unknown) => {

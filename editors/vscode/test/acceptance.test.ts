@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PartialAcceptTracker } from "../src/acceptance";
+import { PartialAcceptTracker, isBlockReadyFor } from "../src/acceptance";
 
 const item = { insertText: "total = first + second" };
 
@@ -54,5 +54,19 @@ describe("PartialAcceptTracker", () => {
       item: { insertText: "a + b" },
       acceptedLength: 2,
     });
+  });
+});
+
+describe("isBlockReadyFor", () => {
+  const doc = { uri: { toString: () => "file:///a.py" }, version: 7 };
+  it("holds for the same document at the same version only", () => {
+    assert.equal(isBlockReadyFor({ uri: "file:///a.py", version: 7 }, doc), true);
+    assert.equal(isBlockReadyFor({ uri: "file:///a.py", version: 6 }, doc), false);
+    assert.equal(isBlockReadyFor({ uri: "file:///b.py", version: 7 }, doc), false);
+  });
+  it("ignores what is not such a notification", () => {
+    assert.equal(isBlockReadyFor(null, doc), false);
+    assert.equal(isBlockReadyFor("file:///a.py", doc), false);
+    assert.equal(isBlockReadyFor({ uri: "file:///a.py", version: "7" }, doc), false);
   });
 });

@@ -437,6 +437,25 @@ function M.attach_autocmds(group, name)
 end
 
 --- Whether a suggestion is shown in the current buffer.
+--- The server's `fimLsp/blockReady`: a suggestion shown by its first line (the model was slow)
+--- now has its whole block. Ask again if the buffer is still as it was; the server answers from
+--- memory, with no model call.
+---@param result {uri: string, version: integer}|any
+function M.block_ready(result)
+  if type(result) ~= "table" or type(result.uri) ~= "string" then
+    return
+  end
+  local bufnr = api.nvim_get_current_buf()
+  if not states[bufnr] or vim.uri_from_bufnr(bufnr) ~= result.uri then
+    return
+  end
+  local versions = vim.lsp.util.buf_versions or {}
+  local version = versions[bufnr] or api.nvim_buf_get_changedtick(bufnr)
+  if version == result.version then
+    request(bufnr, TRIGGER_AUTOMATIC)
+  end
+end
+
 function M.visible()
   local bufnr = api.nvim_get_current_buf()
   local st = states[bufnr]

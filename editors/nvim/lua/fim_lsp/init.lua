@@ -78,7 +78,12 @@ local function client_config(opts)
     -- Answers the server's `workspace/configuration` pull for section `fimLsp`.
     settings = { fimLsp = settings },
     capabilities = capabilities,
-    handlers = { ["fimLsp/status"] = on_status },
+    handlers = {
+      ["fimLsp/status"] = on_status,
+      ["fimLsp/blockReady"] = function(_, result)
+        require("fim_lsp.ghost").block_ready(result)
+      end,
+    },
   }
 end
 

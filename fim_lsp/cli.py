@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -127,7 +128,8 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
         return 2
     reporter = _TerminalReporter()
     engine = Engine(reporter)
-    engine.configure(settings)
+    # A terminal is written once: the whole answer, never a first line whose block comes later.
+    engine.configure(dataclasses.replace(settings, early_first_line=False))
     if not engine.has_key():
         return 1
     try:

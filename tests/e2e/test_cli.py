@@ -45,6 +45,24 @@ def test_complete_prints_the_suggestion(tmp_path: Path, mock: MockCodestral) -> 
     assert mock.requests[0].body["suffix"] == "\n"
 
 
+def test_complete_prints_a_slow_block_whole(tmp_path: Path, mock: MockCodestral) -> None:
+    # The first line is complete well past the 250 ms first-line budget: an editor would be
+    # shown it alone, but a terminal gets the whole block.
+    answer = "total = a + b\n    return total"
+    mock.responder = lambda body: Reply(text=answer, ttft=0.05, token_delay=0.1)
+    source = tmp_path / "add.py"
+    source.write_text("def add(a, b):\n    \n", encoding="utf-8")
+    result = run(
+        "complete",
+        f"{source}:2:5",
+        "--settings",
+        json.dumps({"endpoint": mock.url}),
+        env=server_env(MISTRAL_API_KEY=API_KEY),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == answer + "\n"
+
+
 def test_complete_without_a_key_says_what_to_set(tmp_path: Path) -> None:
     source = tmp_path / "a.py"
     source.write_text("x = 1\n", encoding="utf-8")

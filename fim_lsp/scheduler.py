@@ -120,7 +120,8 @@ class Spot(enum.Enum):
 
 
 # Multiples of the typical key gap to wait at each spot. Where pauses are common (after
-# punctuation, after a word that the file already holds) just under a typical gap, so a pause
+# punctuation, after a word that the file already holds) the engine does not wait at all when it
+# works ahead (setting `workAhead`); otherwise just under a typical gap, so a pause
 # gets its call early; inside a word, where a pause is rare, well past it, so ordinary slow keys
 # do not start calls that the next key throws away. Tuned with scripts/bench.py (see README).
 _FACTOR = {

@@ -436,7 +436,6 @@ function M.attach_autocmds(group, name)
   })
 end
 
---- Whether a suggestion is shown in the current buffer.
 --- The server's `fimLsp/blockReady`: a suggestion shown by its first line (the model was slow)
 --- now has its whole block. Ask again if the buffer is still as it was; the server answers from
 --- memory, with no model call.
@@ -456,6 +455,7 @@ function M.block_ready(result)
   end
 end
 
+--- Whether a suggestion is shown in the current buffer.
 function M.visible()
   local bufnr = api.nvim_get_current_buf()
   local st = states[bufnr]

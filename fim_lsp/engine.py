@@ -270,15 +270,14 @@ class Engine:
         if at is None and answer is not None and answer.completion == completion:
             if doc.version != answer.version:
                 return  # the document moved on some other way
-            # The accept came before the edit: speculate on the text as it will be.
-            lines = list(doc.text_lines)
-            body = lines[completion.line]
-            lines[completion.line] = (
-                body[: completion.start] + completion.text + body[completion.end :]
+            # The accept came before the edit: speculate on the text as it will be (a copy of
+            # the line list, not of the text, so the cost does not grow with the file).
+            after = Document(
+                doc.uri, list(doc.text_lines), doc.version, doc.language_id, doc.encoding
             )
-            after = Document.from_text(
-                doc.uri, "".join(lines), doc.version, doc.language_id, doc.encoding
-            )
+            line = completion.line
+            start, end = doc.column(line, completion.start), doc.column(line, completion.end)
+            after.apply_edit((line, start), (line, end), completion.text, doc.version)
             at = inserted_at(after, completion, None)
             doc = after
         if at is not None:

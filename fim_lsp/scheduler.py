@@ -31,8 +31,7 @@ class Ticket:
     def supersede(self) -> None:
         """A newer request took this one's place: end its debounce at once."""
         self.superseded.set()
-        if self._sleep is not None:
-            _wake(self._sleep)
+        self.wake()
 
     def wake(self) -> None:
         """End the debounce now, without superseding (a flight it can adopt has started)."""

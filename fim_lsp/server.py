@@ -25,7 +25,7 @@ from .items import ACCEPT_COMMAND, completion_items, inline_items
 from .protocol import FimProtocol
 from .redaction import add_secret, redact
 from .settings import SECTION, parse_settings, unwrap
-from .stats import Recorder, partial_accept, shown_text
+from .stats import Recorder, field_of, partial_accept, shown_text
 from .transport import process_alive
 
 log = logging.getLogger(__name__)
@@ -213,24 +213,19 @@ class FimLanguageServer(LanguageServer):
                 del self._answered[next(iter(self._answered))]
         self.stats.maybe_flush()
 
-    def accepted_text(self, uri: object, line: object) -> str | None:
-        """The suggestion last answered at `uri`:`line`, or None."""
-        completion = self.accepted_completion(uri, line)
-        return completion.text if completion is not None else None
-
-    def accepted_completion(self, uri: object, line: object) -> Completion | None:
-        """The completion last answered at `uri`:`line`, or None."""
+    def accepted_completion(self, where: Any) -> Completion | None:
+        """The completion last answered where an accept command's arguments point, or None."""
+        uri = field_of(where, "uri")
         completion = self._answered.get(uri) if isinstance(uri, str) else None
-        if completion is None or completion.line != line:
+        if completion is None or completion.line != field_of(where, "line"):
             return None
         return completion
 
-    def speculate(self, where: Any, length: int | None = None) -> None:
-        """Tell the engine a suggestion was taken (accept command arguments `where`)."""
-        uri = _get(where, "uri")
-        completion = self.accepted_completion(uri, _get(where, "line"))
+    def speculate(self, where: Any, completion: Completion, length: int | None = None) -> None:
+        """Tell the engine `completion` was taken (accept command arguments `where`)."""
+        uri = field_of(where, "uri")
         doc = self.documents.get(uri) if isinstance(uri, str) else None
-        if completion is not None and doc is not None:
+        if doc is not None:
             self.engine.accepted(doc, completion, length)
 
     def flush_stats(self) -> None:
@@ -365,8 +360,10 @@ def accepted(ls: FimLanguageServer, *args: Any) -> None:
     """The user accepted a suggestion (acceptance statistics)."""
     ls.accepted += 1
     where = args[0] if args and isinstance(args[0], dict) else {}
-    text = ls.accepted_text(where.get("uri"), where.get("line"))
-    ls.speculate(where)
+    completion = ls.accepted_completion(where)
+    text = completion.text if completion is not None else None
+    if completion is not None:
+        ls.speculate(where, completion)
     ls.stats.accepted(len(text) if text is not None else 0, text)
     ls.stats.maybe_flush()
     log.info("suggestion accepted (%d so far): %.200s", ls.accepted, args)
@@ -390,16 +387,13 @@ def did_partially_accept_completion(ls: FimLanguageServer, params: Any) -> None:
     """The user accepted the first `acceptedLength` UTF-16 units of a suggestion (a word, a line)."""
     text, taken = partial_accept(params)
     ls.stats.partially_accepted(text, taken)
-    arguments = _get(_get(_get(params, "item"), "command"), "arguments")
+    arguments = field_of(field_of(field_of(params, "item"), "command"), "arguments")
     if isinstance(arguments, (list, tuple)) and arguments and text and taken == len(text):
         # The whole suggestion, taken piece by piece: what follows it is wanted next.
-        ls.speculate(arguments[0], taken)
+        completion = ls.accepted_completion(arguments[0])
+        if completion is not None:
+            ls.speculate(arguments[0], completion, taken)
     ls.stats.maybe_flush()
-
-
-def _get(value: Any, name: str) -> Any:
-    """A field of notification params, whether pygls gives them as a dict or an object."""
-    return value.get(name) if isinstance(value, dict) else getattr(value, name, None)
 
 
 @server.feature(types.SHUTDOWN)

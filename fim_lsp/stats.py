@@ -47,7 +47,7 @@ def utf16_prefix(text: str, units: int) -> str:
     return text
 
 
-def _field(params: Any, name: str) -> Any:
+def field_of(params: Any, name: str) -> Any:
     """A field of a notification's params, whether pygls gives them as a dict or an object."""
     if isinstance(params, Mapping):
         return params.get(name)
@@ -55,22 +55,22 @@ def _field(params: Any, name: str) -> Any:
 
 
 def _insert_text(item: Any) -> str:
-    text = _field(item, "insertText")
+    text = field_of(item, "insertText")
     if isinstance(text, str):
         return text
-    value = _field(text, "value")  # a StringValue snippet
+    value = field_of(text, "value")  # a StringValue snippet
     return value if isinstance(value, str) else ""
 
 
 def shown_text(params: Any) -> str:
     """The suggestion's text from `textDocument/didShowCompletion` params `{item}`."""
-    return _insert_text(_field(params, "item"))
+    return _insert_text(field_of(params, "item"))
 
 
 def partial_accept(params: Any) -> tuple[str, int]:
     """(suggestion text, characters taken so far) from didPartiallyAcceptCompletion params."""
     text = shown_text(params)
-    length = _field(params, "acceptedLength")
+    length = field_of(params, "acceptedLength")
     units = length if isinstance(length, int) and length > 0 else 0
     return text, len(utf16_prefix(text, units))
 

@@ -30,7 +30,7 @@ from .documents import Document, line_body
 from .exclusion import Excluder
 from .flights import Flight, Flights, FlightTimedOut, agrees
 from .gate import ErrorGate
-from .postprocess import Suggestion, postprocess, prepare, stream_done
+from .postprocess import Suggestion, answer_ended, postprocess, prepare, stream_done
 from .related import RelatedCode, Snippet
 from .scheduler import Rhythm, Scheduler, Spot, Superseded, Ticket, spot_at
 from .secrets import contains_placeholder, mask, mask_split
@@ -183,6 +183,8 @@ class Engine:
             self.reporter.status(*self.reporter.last)
             return
         self.gate.lift()
+        # What a stream said was said for the old settings (another model, another endpoint).
+        self.flights.drop_all()
         self._last_network = -_WARM_AFTER
         if settings.ca_bundle != previous.ca_bundle and self._http is not None:
             old, self._http = self._http, None
@@ -299,11 +301,11 @@ class Engine:
         ctx = context_at(doc, line, index, settings, self.roots)
         if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:
             return
-        flight = self.flights.get(doc.uri)
+        flight = self.flights.latest(doc.uri)
         if flight is not None:
             typed = flight.typed_extension(ctx)
-            if typed is not None and agrees(typed, flight.raw):
-                return  # the stream in the air already covers this cursor
+            if typed is not None and agrees(typed, flight.raw) and _says_more(flight, typed):
+                return  # the stream in the air, or what it read on, covers this cursor
         ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
         found, _cached = self.cache.get(rendered.key)
@@ -459,7 +461,7 @@ class Engine:
         self, ticket: Ticket, uri: str, ctx: FimContext, arrived: float, version: int
     ) -> tuple[Flight, Suggestion | None] | None:
         """The document's flight and its answer when the typing agrees with it; else None."""
-        flight = self.flights.get(uri)
+        flight = self.flights.latest(uri)
         if flight is None or self.settings.naive:
             return None
         typed = flight.typed_extension(ctx)
@@ -473,9 +475,12 @@ class Engine:
                 (self._clock() - arrived) * 1000,
             )
             return None
-        if result is None and typed and not flight.failed and not self.gate.paused():
+        exhausted = bool(typed) and not _says_more(flight, typed)
+        if result is None and exhausted and not flight.failed and not self.gate.paused():
             # The user typed all the stream had to say: only a new call knows what comes next.
             return None
+        if typed and result is not None:
+            self.recent.remember(uri, Shown(ctx.prompt, ctx.suffix, result))
         return flight, result
 
     def _delay(self, spot: Spot, invoked: bool) -> float:
@@ -530,16 +535,31 @@ class Engine:
         early = settings.early_first_line and not settings.naive and ctx.multiline != "never"
         budget = max(0.0, settings.first_line_ms / 1000 - (self._clock() - arrived))
         ready_at = asyncio.get_running_loop().time() + budget
+        said: Suggestion | _Pending | None = _PENDING
+
+        def known() -> bool:
+            nonlocal said
+            said = _said_at(flight, ctx, typed)
+            return said is not _PENDING
+
         try:
             outcome = await self.flights.wait(
-                ticket, flight, typed, ready=_has_first_line if early else None, ready_at=ready_at
+                ticket,
+                flight,
+                typed,
+                known=known,
+                ready=_has_first_line if early else None,
+                ready_at=ready_at,
             )
             if outcome.early:
                 line = self._first_line(flight, ctx, typed)
                 if line is not None:
-                    flight.shown_early = version
+                    if flight.settled:
+                        flight.shown_past = version
+                    else:
+                        flight.shown_early = version
                     return False, line
-                outcome = await self.flights.wait(ticket, flight, typed)
+                outcome = await self.flights.wait(ticket, flight, typed, known=known)
         except FlightTimedOut:
             timeout = settings.timeout_ms / 1000
             self.gate.failed(
@@ -547,11 +567,13 @@ class Engine:
                 settings.host,
             )
             return False, None
-        result = outcome.result
-        if outcome.diverged or result is None or not typed:
-            return outcome.diverged, result
-        shown = Shown(flight.ctx.prompt, flight.ctx.suffix, result)
-        return False, type_through(shown, ctx.prompt, ctx.suffix)
+        if outcome.diverged:
+            return True, None
+        if said is _PENDING:
+            # The stream ended between two looks.
+            said = _said_at(flight, ctx, typed)
+        assert not isinstance(said, _Pending)
+        return False, said
 
     def _first_line(self, flight: Flight, ctx: FimContext, typed: str) -> Suggestion | None:
         """The first complete line the flight streamed past `typed`, as a one-line suggestion.
@@ -604,7 +626,8 @@ class Engine:
         rendered: Rendered,
         request: httpx.Request,
     ) -> Suggestion | None:
-        """Run one stream to its end (or its early stop); cache and remember what it gave."""
+        """Run one stream: settle its answer at the early stop, then read on a few lines
+        (setting `readOnLines`) for a cursor typed past it; cache and remember the answer."""
         started = self._clock()
         stream = backend.stream(
             self.http,
@@ -614,36 +637,104 @@ class Engine:
             opened=lambda: prepare(flight.ctx),
             closed_early=lambda: self.warm(spare=True),
         )
+        read_on = settings.read_on_lines
+        settled_at = 0  # how much text had streamed when the answer was settled
         try:
             async for delta in stream:
                 if not flight.raw:
                     self.rhythm.model_latency(self._clock() - started)
                 flight.streamed(delta)
-                if not settings.naive and stream_done(flight.raw, flight.ctx):
+                if settings.naive:
+                    pass  # the baseline reads the whole answer
+                elif not flight.settled:
+                    if stream_done(flight.raw, flight.ctx):
+                        self._settle(flight, settings)
+                        settled_at = len(flight.raw)
+                        if not read_on or answer_ended(flight.raw, flight.ctx):
+                            break
+                elif _lines_after(flight.raw, settled_at) >= read_on:
                     break
-                if flight.interest == 0 and not flight.eager:
+                if flight.interest == 0 and not flight.eager and not flight.settled:
                     # Nobody waits for it: read no more until a request adopts it or time is up.
                     await flight.wanted.wait()
+            else:
+                flight.complete = True
         except BackendError as err:
-            flight.failed = True
-            self.gate.failed(err, settings.host)
-            return None
+            if not flight.settled:
+                flight.failed = True
+                self.gate.failed(err, settings.host)
+                flight.settle(None)
+            else:
+                # The answer was given; only the text read on after it is cut short.
+                log.debug("reading on after the answer for %s ended: %s", flight.uri, err)
         finally:
             await stream.aclose()
             self.flights.landed(flight)
+        if not flight.settled:
+            self._settle(flight, settings)
+        if flight.shown_past is not None and self.block_ready is not None:
+            # A first line of the text read on was shown: the rest of it is here now.
+            self.block_ready(flight.uri, flight.shown_past)
+        return flight.answer
+
+    def _settle(self, flight: Flight, settings: Settings) -> None:
+        """The flight's answer at its own cursor is known: give it, cache it, remember it."""
         suggestion = finish(flight.raw, flight.ctx, naive=settings.naive)
+        flight.settle(suggestion)
         self.gate.succeeded()
-        self.reporter.status("idle")
-        if not settings.naive:
-            self.cache.put(flight.key, suggestion)
-            if suggestion is not None:
-                self.recent.remember(
-                    flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion)
-                )
-                early, ready = flight.shown_early, self.block_ready
-                if early is not None and ready is not None and "\n" in suggestion.text.strip("\n"):
-                    ready(flight.uri, early)
-        return suggestion
+        self.reporter.status("fetching" if self.flights else "idle")
+        if settings.naive:
+            return
+        self.cache.put(flight.key, suggestion)
+        if suggestion is not None:
+            self.recent.remember(
+                flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion)
+            )
+            early, ready = flight.shown_early, self.block_ready
+            if early is not None and ready is not None and "\n" in suggestion.text.strip("\n"):
+                ready(flight.uri, early)
+
+
+class _Pending:
+    """An answer not known yet."""
+
+
+_PENDING = _Pending()
+
+
+def _said_at(flight: Flight, ctx: FimContext, typed: str) -> Suggestion | _Pending | None:
+    """The flight's answer at a cursor `typed` past its own, or _PENDING while not known.
+
+    Within the flight's answer, what is left of it; past it, what the model went on to say,
+    post-processed at this cursor (only whole lines, when the stream was stopped early).
+    """
+    if not flight.settled:
+        return _PENDING
+    if not typed:
+        return flight.answer
+    if flight.answer is not None:
+        shown = Shown(flight.ctx.prompt, flight.ctx.suffix, flight.answer)
+        rest = type_through(shown, ctx.prompt, ctx.suffix)
+        if rest is not None:
+            return rest
+    more = flight.raw[len(typed) :]
+    if not flight.ended:
+        if not stream_done(more, ctx):
+            return _PENDING
+    elif not flight.complete:
+        more = more[: more.rfind("\n") + 1]
+    return finish(more, ctx)
+
+
+def _says_more(flight: Flight, typed: str) -> bool:
+    """Whether the flight may still say, or has said, something past `typed`."""
+    return not flight.ended or bool(flight.raw[len(typed) :].strip())
+
+
+def _lines_after(text: str, start: int) -> int:
+    """Complete lines with something on them from the line that holds text[start] on."""
+    begin = text.rfind("\n", 0, start) + 1
+    return sum(1 for line in text[begin:].split("\n")[:-1] if line.strip())
 
 
 def _has_first_line(text: str) -> bool:

@@ -3,6 +3,9 @@
 A request either extends the flight's prompt with characters the stream produced (or may still
 produce) and waits for it, or ends it. A flight nobody waits for is read no further and ends
 after a short grace; nobody waits for one past its deadline (the timeout from its start).
+Once its answer is settled a flight may read on (what the model says after it, for the cursor
+the user reaches by typing past the answer); after its stream ends it stays the document's
+last flight, still adoptable, until another replaces it.
 """
 
 from __future__ import annotations
@@ -45,7 +48,6 @@ class Outcome:
 
     diverged: bool = False  # the stream and the typing parted
     early: bool = False  # the text streamed so far was ready; the flight goes on
-    result: Suggestion | None = None  # the flight's answer, at its own cursor
 
 
 @dataclass(eq=False)
@@ -65,8 +67,15 @@ class Flight:
     # Started ahead of any request (after an accept): read on without a waiter, for the cache.
     eager: bool = False
     failed: bool = False  # timed out or the backend raised: its None is no answer
-    # The document version a first line was shown for while the stream read on.
+    # The document version a first line was shown for while the stream read on: of the
+    # flight's own answer, or (past) of the text read on after it.
     shown_early: int | None = None
+    shown_past: int | None = None
+    # The answer at the flight's own cursor, once known (the stream may read on after it).
+    settled: bool = False
+    answer: Suggestion | None = None
+    ended: bool = False  # the stream ended (its text is all there will be)
+    complete: bool = False  # ...because the model ended it, not an early stop
 
     def typed_extension(self, ctx: FimContext) -> str | None:
         """The characters typed since this flight's prompt, if `ctx` continues it; else None."""
@@ -79,6 +88,12 @@ class Flight:
         self.raw += text
         self.progress.set()
 
+    def settle(self, answer: Suggestion | None) -> None:
+        """The answer at the flight's own cursor is known."""
+        self.settled = True
+        self.answer = answer
+        self.progress.set()
+
 
 class Flights:
     """The flights in the air, by document."""
@@ -87,11 +102,20 @@ class Flights:
         self._by_uri: dict[str, Flight] = {}
 
     def __bool__(self) -> bool:
-        return bool(self._by_uri)
+        """Whether an answer is still awaited from some stream."""
+        return any(not f.settled for f in self._by_uri.values())
 
     def get(self, uri: str) -> Flight | None:
         """The document's flight, if one is in the air."""
-        return self._by_uri.get(uri)
+        flight = self._by_uri.get(uri)
+        return None if flight is None or flight.ended else flight
+
+    def latest(self, uri: str) -> Flight | None:
+        """The document's flight in the air, or its last one when that ended with an answer."""
+        flight = self._by_uri.get(uri)
+        if flight is None or flight.failed or (flight.ended and not flight.settled):
+            return None
+        return flight
 
     def launch(
         self,
@@ -111,9 +135,8 @@ class Flights:
         return flight
 
     def landed(self, flight: Flight) -> None:
-        """The flight's stream ended: it can be adopted no more."""
-        if self._by_uri.get(flight.uri) is flight:
-            del self._by_uri[flight.uri]
+        """The flight's stream ended: what it said is all it will say."""
+        flight.ended = True
         flight.progress.set()
 
     def drop(self, uri: str) -> None:
@@ -133,10 +156,12 @@ class Flights:
         flight: Flight,
         typed: str,
         *,
+        known: Callable[[], bool],
         ready: Callable[[str], bool] | None = None,
         ready_at: float = math.inf,
     ) -> Outcome:
-        """Wait for the flight's answer while it agrees with what the user typed.
+        """Wait until `known()` (the answer at the waiter's cursor is) while the flight agrees
+        with what the user typed, or until the stream ends.
 
         `ready`: from event-loop time `ready_at` on, stop waiting as soon as it holds for the
         text streamed past `typed` (the outcome is then `early`, and the flight goes on).
@@ -152,9 +177,11 @@ class Flights:
         loop = asyncio.get_running_loop()
         superseded = asyncio.ensure_future(ticket.superseded.wait())
         try:
-            while not flight.task.done():
+            while not flight.ended and not flight.task.done():
                 if typed and not agrees(typed, flight.raw):
                     return Outcome(diverged=True)
+                if known():
+                    return Outcome()
                 until = None
                 if ready is not None:
                     if loop.time() < ready_at:
@@ -162,11 +189,15 @@ class Flights:
                     elif len(flight.raw) >= len(typed) and ready(flight.raw[len(typed) :]):
                         return Outcome(early=True)
                 await _next_delta(ticket, flight, superseded, until)
-            if flight.task.cancelled():
-                raise Superseded
             if typed and not agrees(typed, flight.raw):
                 return Outcome(diverged=True)
-            return Outcome(result=flight.task.result())
+            if not flight.settled:
+                task = flight.task
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    raise RuntimeError("the stream's task failed") from task.exception()
+                # Ended with no answer: cancelled for a newer request.
+                raise Superseded
+            return Outcome()
         finally:
             superseded.cancel()
             self._lose_interest(flight)
@@ -181,9 +212,8 @@ class Flights:
 
     def _lose_interest(self, flight: Flight) -> None:
         """A waiter left; a flight nobody waits for waits unread for a grace (unless eager)."""
-        assert flight.task is not None
         flight.interest -= 1
-        if flight.interest == 0 and not flight.task.done() and not flight.eager:
+        if flight.interest == 0 and not (flight.ended or flight.eager or flight.settled):
             flight.wanted.clear()
             flight.grace = asyncio.get_running_loop().call_later(ADOPT_GRACE, _expire, flight)
 

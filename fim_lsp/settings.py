@@ -74,6 +74,9 @@ class Settings:
     # as soon as it is complete and the rest streams on (for typing through and the next ask).
     early_first_line: bool = True
     first_line_ms: int = 250
+    # Lines of the model's text read after a suggestion's end (0: stop there), so a pause just
+    # past it (the next line, a blank line) is answered with no new call.
+    read_on_lines: int = 4
 
     @property
     def base_url(self) -> str:
@@ -177,6 +180,7 @@ _RULES: dict[str, Rule] = {
     "work_ahead": _BOOL,
     "early_first_line": _BOOL,
     "first_line_ms": _whole(0, 600_000, " of milliseconds"),
+    "read_on_lines": _whole(0, 100),
 }
 
 WIRE_NAMES: dict[str, str] = {_camel(f.name): f.name for f in dataclasses.fields(Settings)}

@@ -48,7 +48,7 @@ from ._types import Suggestion
 from ._view import View, view_of
 from .blank import adds_nothing, is_empty
 
-__all__ = ["Suggestion", "postprocess", "prepare", "stream_done"]
+__all__ = ["Suggestion", "answer_ended", "postprocess", "prepare", "stream_done"]
 
 
 def _cut(lines: list[str], view: View, final: bool) -> int | None:
@@ -86,12 +86,18 @@ def prepare(ctx: FimContext) -> None:
     view_of(ctx)
 
 
-def stream_done(text: str, ctx: FimContext) -> bool:
-    """True once the streamed text already holds all that `postprocess` would keep."""
+def answer_ended(text: str, ctx: FimContext) -> bool:
+    """True once the model marked its answer's end in the text (a special token, a fence)."""
     view = view_of(ctx)
     text = text.replace("\r\n", "\n")
-    if fences.closed(text, view) or tokens.seen(text, view.language):
+    return fences.closed(text, view) or tokens.seen(text, view.language)
+
+
+def stream_done(text: str, ctx: FimContext) -> bool:
+    """True once the streamed text already holds all that `postprocess` would keep."""
+    if answer_ended(text, ctx):
         return True
+    text = text.replace("\r\n", "\n")
     # Only complete lines decide; deltas inside a line reuse the answer (a cached call).
     return _lines_done(text[: text.rfind("\n") + 1], ctx)
 

@@ -611,3 +611,159 @@ async def test_the_editor_is_told_when_a_first_lines_block_is_complete(
     await asyncio.sleep(0.02)
     assert ready == ([(URI, d.version)] if told else [])
     await engine.aclose()
+
+
+# -- reading on past the answer ----------------------------------------------------------------
+
+NEXT_DEF = "\n\ndef sub(a, b):\n"
+
+
+def at_next_line(engine: Engine, typed: str) -> asyncio.Task[Any]:
+    """A request on the line after `return <typed>`, where the user pressed Enter."""
+    d = doc(typed + "\n")
+    return asyncio.ensure_future(engine.complete(d, 2, 0, invoked=False))
+
+
+async def test_the_stream_reads_on_past_its_answer_for_the_next_line(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF)
+    # The dedent ends the answer; the stream reads on for the lines after it.
+    result = await asyncio.wait_for(first, 1)
+    assert result is not None and result.text == "a + b"
+    await asyncio.sleep(0.3)
+    assert not call.closed, "past its answer, the stream reads on (nobody waits, no grace)"
+    call.send("    return a - b\n", END)
+    await asyncio.sleep(0.02)
+    # The user typed the answer and pressed Enter: what the model said next, with no new call.
+    after = await asyncio.wait_for(at_next_line(engine, "a + b"), 1)
+    assert after is not None and after.text.lstrip("\n") == "def sub(a, b):\n    return a - b"
+    assert after.source == "model" and len(backend.calls) == 1
+    # Typing through it is typing through an answer like any other.
+    d = Document.from_text(URI, HEAD + "a + b\ndef s" + TAIL, language_id="python", encoding=UTF32)
+    typed = await asyncio.wait_for(engine.complete(d, 2, 5, invoked=False), 1)
+    assert typed is not None and typed.text.startswith("ub(a, b):") and typed.source == "typed"
+    await engine.aclose()
+
+
+async def test_a_request_past_the_answer_waits_for_the_lines_read_on(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    after = at_next_line(engine, "a + b")
+    await asyncio.sleep(0.05)
+    assert not after.done(), "the block after the answer is not complete yet"
+    call.send("    return a - b\n", END)
+    result = await asyncio.wait_for(after, 1)
+    assert result is not None and result.text.lstrip("\n") == "def sub(a, b):\n    return a - b"
+    assert len(backend.calls) == 1
+    await engine.aclose()
+
+
+async def test_reading_on_stops_after_read_on_lines(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(read_on_lines=2))
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    call.send("    c = a - b\n")
+    await asyncio.sleep(0.02)
+    assert not call.closed
+    call.send("    return c\n")
+    await asyncio.sleep(0.02)
+    assert call.closed, "two lines after the answer's end are all that is read"
+    await engine.aclose()
+
+
+async def test_without_reading_on_only_the_line_that_ended_the_answer_is_known(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(read_on_lines=0))
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    await asyncio.sleep(0.02)
+    assert call.closed, "the stream stops at its answer's end"
+    call.send("    return a - b\n", END)
+    after = await asyncio.wait_for(at_next_line(engine, "a + b"), 1)
+    assert after is not None and after.text.lstrip("\n") == "def sub(a, b):"
+    assert len(backend.calls) == 1
+    await engine.aclose()
+
+
+async def test_a_settings_change_forgets_what_the_streams_said(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF, "    return a - b\n", END)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    engine.configure(settings(model="other"))
+    after = at_next_line(engine, "a + b")
+    call2 = await next_call(backend, 2)
+    call2.send("pass\n", END)
+    result = await asyncio.wait_for(after, 1)
+    assert result is not None and result.text == "pass"
+    await engine.aclose()
+
+
+async def test_an_accept_at_the_blocks_end_uses_what_the_stream_read_on(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF, "    return a - b\n", END)
+    shown = await asyncio.wait_for(first, 1)
+    assert shown is not None and shown.text == "a + b"
+    # Accepted: the model has already said what follows, so no call is made for it...
+    after = version("a + b", 2)
+    engine.on_edit(after, 1)
+    engine.accepted(after, shown)
+    at_end = await asyncio.wait_for(engine.complete(after, 1, COLUMN + 5, invoked=False), 1)
+    # ...the block ends here (nothing to show at the end of the line), and on the next line
+    # the next definition comes from memory.
+    assert at_end is None
+    below = await asyncio.wait_for(at_next_line(engine, "a + b"), 1)
+    assert below is not None and below.text.lstrip("\n").startswith("def sub(a, b):")
+    assert len(backend.calls) == 1
+    await engine.aclose()
+
+
+async def test_typing_past_all_that_was_read_on_asks_the_model_again(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b\n", END)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    below = at_next_line(engine, "a + b")
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "a + b\n"
+    call2.send("print(add(1, 2))\n", END)
+    result = await asyncio.wait_for(below, 1)
+    assert result is not None and result.text == "print(add(1, 2))"
+    await engine.aclose()
+
+
+async def test_the_editor_is_told_when_the_block_read_on_is_complete(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    ready: list[tuple[str, int]] = []
+    engine.block_ready = lambda uri, version: ready.append((uri, version))
+    engine.configure(settings(first_line_ms=0))
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    # Past the answer, with only the next definition's first line read on: that line is shown...
+    line = await asyncio.wait_for(at_next_line(engine, "a + b"), 1)
+    assert line is not None and line.text.lstrip("\n") == "def sub(a, b):"
+    assert ready == []
+    # ...and when the stream ends the editor is told to ask again: the whole block is there.
+    call.send("    return a - b\n", END)
+    await asyncio.sleep(0.02)
+    assert ready == [(URI, doc("a + b\n").version)]
+    block = await asyncio.wait_for(at_next_line(engine, "a + b"), 1)
+    assert block is not None and block.text.lstrip("\n") == "def sub(a, b):\n    return a - b"
+    assert len(backend.calls) == 1
+    await engine.aclose()

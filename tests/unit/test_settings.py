@@ -212,3 +212,11 @@ def test_credential_headers_stay_off_plain_http_to_another_machine() -> None:
         {"backend": "openai", "endpoint": "http://127.0.0.1:8000", "headers": headers}, env={}
     )
     assert (s.headers, notes) == ((("X-Api-Token", "t0k"), ("X-Team", "blue")), [])
+
+
+def test_read_on_lines_is_a_whole_number_from_0_to_100() -> None:
+    assert parse_settings({"readOnLines": 0}, env={})[0].read_on_lines == 0
+    assert parse_settings({"readOnLines": 100}, env={})[0].read_on_lines == 100
+    for bad in (-1, 101, 2.5, "4", True):
+        s, problems = parse_settings({"readOnLines": bad}, env={})
+        assert s.read_on_lines == 4 and len(problems) == 1 and "readOnLines" in problems[0]

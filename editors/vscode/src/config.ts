@@ -23,6 +23,7 @@ export interface ServerSettings {
   workAhead: boolean;
   earlyFirstLine: boolean;
   firstLineMs: number;
+  readOnLines: number;
   maxTokens: number;
   temperature: number;
   stop: string[];
@@ -59,6 +60,7 @@ const DEFAULTS: Omit<ServerSettings, "endpoint" | "model" | "topP" | "minTokens"
   workAhead: true,
   earlyFirstLine: true,
   firstLineMs: 250,
+  readOnLines: 4,
   maxTokens: 256,
   temperature: 0,
   stop: [],
@@ -75,8 +77,10 @@ function str(value: unknown, fallback: string): string {
   return typeof value === "string" && value.trim() !== "" ? value.trim() : fallback;
 }
 
-function int(value: unknown, fallback: number, min: number): number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min ? value : fallback;
+function int(value: unknown, fallback: number, min: number, max = Infinity): number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max
+    ? value
+    : fallback;
 }
 
 function bool(value: unknown, fallback: boolean): boolean {
@@ -126,6 +130,7 @@ export function serverSettings(get: SettingGetter): ServerSettings {
     workAhead: bool(get("workAhead"), DEFAULTS.workAhead),
     earlyFirstLine: bool(get("earlyFirstLine"), DEFAULTS.earlyFirstLine),
     firstLineMs: int(get("firstLineMs"), DEFAULTS.firstLineMs, 0),
+    readOnLines: int(get("readOnLines"), DEFAULTS.readOnLines, 0, 100),
     maxTokens: int(get("maxTokens"), DEFAULTS.maxTokens, 1),
     temperature:
       typeof temperature === "number" && temperature >= 0 && temperature <= 1.5

@@ -31,6 +31,7 @@ describe("serverSettings", () => {
       workAhead: true,
       earlyFirstLine: true,
       firstLineMs: 250,
+      readOnLines: 4,
       maxTokens: 256,
       temperature: 0,
       stop: [],
@@ -112,6 +113,14 @@ describe("serverSettings", () => {
     assert.deepEqual([s.multiline, s.contextChars, s.exclude, s.redactSecrets], ["never", 0, ["*.csv"], false]);
     const bad = serverSettings(from({ backend: "gpt", multiline: "yes", topP: 2, minTokens: -1 }));
     assert.deepEqual([bad.backend, bad.multiline, bad.topP, bad.minTokens], ["codestral", "auto", undefined, undefined]);
+  });
+
+  it("takes readOnLines from 0 to 100 and keeps its default otherwise", () => {
+    assert.equal(serverSettings(from({ readOnLines: 0 })).readOnLines, 0);
+    assert.equal(serverSettings(from({ readOnLines: 12 })).readOnLines, 12);
+    for (const bad of [-1, 101, 2.5, "4"]) {
+      assert.equal(serverSettings(from({ readOnLines: bad })).readOnLines, 4);
+    }
   });
 
   it("never passes on keys outside the list, such as an apiKey from a folder's settings", () => {

@@ -109,13 +109,14 @@ class Spot(enum.Enum):
 
     PUNCTUATION = "after punctuation"
     WORD_END = "after a whole word"
+    LINE_START = "at a line's start"
     PARTIAL = "inside a word"
     OTHER = "after a space"
 
     @property
     def pause_likely(self) -> bool:
         """Whether users often stop here (where a call made at once is rarely wasted)."""
-        return self in (Spot.PUNCTUATION, Spot.WORD_END)
+        return self in (Spot.PUNCTUATION, Spot.WORD_END, Spot.LINE_START)
 
 
 # Multiples of the typical key gap to wait at each spot. Where pauses are common (after
@@ -126,6 +127,7 @@ class Spot(enum.Enum):
 _FACTOR = {
     Spot.PUNCTUATION: 0.9,
     Spot.WORD_END: 0.85,
+    Spot.LINE_START: 0.9,
     Spot.PARTIAL: 1.45,
     Spot.OTHER: 1.12,
 }
@@ -138,10 +140,16 @@ _WORD_LOOKS = 64
 
 
 def spot_at(prompt: str, suffix: str) -> Spot:
-    """Classify the cursor at the end of `prompt`: after punctuation, a whole word, part of one."""
+    """Classify the cursor at the end of `prompt`: after punctuation, at a line's start (its
+    indentation or first character), after a whole word, inside one."""
     last = prompt[-1:]
     if last in _PAUSE_AFTER:
         return Spot.PUNCTUATION
+    line = prompt[prompt.rfind("\n") + 1 :]
+    first = line.lstrip(" \t")
+    if (line and not first) or (len(first) == 1 and is_word_char(first)):
+        # A new line's indentation, or its first character: the model can say the whole line.
+        return Spot.LINE_START
     if not is_word_char(last):
         return Spot.OTHER
     start = word_start(prompt, len(prompt), _LONGEST_WORD)

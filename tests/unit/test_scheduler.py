@@ -71,7 +71,13 @@ def test_rhythm_starts_from_the_setting_then_follows_the_typing() -> None:
         ("counter = 0\ncount", "", Spot.PARTIAL),
         ("x = 1\nretu", "\nreturn None", Spot.PARTIAL),
         ("value = _val", "", Spot.PARTIAL),
-        ("x", "", Spot.PARTIAL),
+        ("x = 1\nre", "", Spot.PARTIAL),
+        # A new line: its indentation (after Enter), its first character.
+        ("if x:\n    ", "", Spot.LINE_START),
+        ("if x:\n    r", "", Spot.LINE_START),
+        ("x", "", Spot.LINE_START),
+        ("x = 1\n\t\tr", "", Spot.LINE_START),
+        ("x = 1\n    (", "", Spot.PUNCTUATION),
     ],
 )
 def test_spot_at(prompt: str, suffix: str, spot: Spot) -> None:

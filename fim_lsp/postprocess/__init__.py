@@ -88,16 +88,18 @@ def prepare(ctx: FimContext) -> None:
 
 def answer_ended(text: str, ctx: FimContext) -> bool:
     """True once the model marked its answer's end in the text (a special token, a fence)."""
-    view = view_of(ctx)
-    text = text.replace("\r\n", "\n")
+    return _ended(text.replace("\r\n", "\n"), view_of(ctx))
+
+
+def _ended(text: str, view: View) -> bool:
     return fences.closed(text, view) or tokens.seen(text, view.language)
 
 
 def stream_done(text: str, ctx: FimContext) -> bool:
     """True once the streamed text already holds all that `postprocess` would keep."""
-    if answer_ended(text, ctx):
-        return True
     text = text.replace("\r\n", "\n")
+    if _ended(text, view_of(ctx)):
+        return True
     # Only complete lines decide; deltas inside a line reuse the answer (a cached call).
     return _lines_done(text[: text.rfind("\n") + 1], ctx)
 

@@ -48,6 +48,12 @@ TYPED = "    return "
 RFIND_TYPED = "i = p.rfind("
 RFIND_ANSWER = "sep) + 1"
 RFIND_EXPECTED = "    i = p.rfind(sep) + 1"
+# Asked for on the empty line of `def total(a, b):`: the model writes the first line at once
+# and the rest seconds later, so the line is shown first and fimLsp/blockReady brings the block.
+BLOCK_PROMPT_END = "def total(a, b):\n    "
+BLOCK_FIRST = "s = a + b"
+BLOCK_TEXT = "s = a + b\n    return s\n"
+BLOCK_CHUNK = len("s = a + b\n")
 
 
 def _fim_lsp() -> str | None:
@@ -107,7 +113,8 @@ def _free_port() -> int:
 
 
 def _start_mock(text: str, log: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
-    answers = json.dumps({RFIND_TYPED: RFIND_ANSWER})
+    slow_block = {"text": BLOCK_TEXT, "chunkChars": BLOCK_CHUNK, "tokenDelay": 1.5}
+    answers = json.dumps({RFIND_TYPED: RFIND_ANSWER, BLOCK_PROMPT_END: slow_block})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -239,6 +246,8 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
     source.write_text("def add(a, b):\n")
     rfind_source = workspace / "paths.py"
     rfind_source.write_text("def dirname(p, sep):\n    \n    return p[:i]\n")
+    block_source = workspace / "totals.py"
+    block_source.write_text("def total(a, b):\n    \n")
     # A cloned repository trying to send the code, and its own key, somewhere else.
     _write_json(
         workspace / ".vscode" / "settings.json",
@@ -293,6 +302,9 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
                 "rfindFile": str(rfind_source),
                 "rfindTyped": RFIND_TYPED,
                 "rfindAnswer": RFIND_ANSWER,
+                "blockFile": str(block_source),
+                "blockFirst": BLOCK_FIRST,
+                "blockRest": "return s",
                 "screenshots": str(LOGS),
                 "playwrightCore": str(PLAYWRIGHT_CORE),
                 "chromium": str(CHROMIUM),
@@ -357,6 +369,9 @@ def test_vscode_end_to_end(tmp_path: Path, mocks: Mocks) -> None:
     # Issue 12: inside an auto-closed bracket, the accepted suggestion re-writes the `)`.
     saved = rfind_source.read_text().splitlines()
     assert saved[1] == RFIND_EXPECTED, saved
+    # The slow block: its first line, then the whole block, from one model call.
+    prompts = [str(r["body"].get("prompt", "")) for r in _requests(mocks.log)]  # type: ignore[union-attr]
+    assert len([p for p in prompts if p.endswith(BLOCK_PROMPT_END)]) == 1, prompts
     print(f"end to end in {time.monotonic() - started:.0f} s")
 
 

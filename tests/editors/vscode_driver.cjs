@@ -4,10 +4,11 @@
 // shows the last suggestion's latency and source), Ctrl+Right takes two words and Tab the rest,
 // the file is saved; in a second
 // file, typing inside an auto-closed bracket and accepting saves that line (the test checks it);
+// in a third, a slow block shows its first line and then the whole block (fimLsp/blockReady);
 // the server restarts (it writes its statistics), "fim-lsp: Check setup" shows the server's check,
 // the log opens and the toggle turns completions off. Reads its job from the JSON file named by argv[2]:
-//   {url, file, key, wrongKey, typed, expected, rfindFile, rfindTyped, rfindAnswer, screenshots,
-//    playwrightCore, chromium}
+//   {url, file, key, wrongKey, typed, expected, rfindFile, rfindTyped, rfindAnswer, blockFile,
+//    blockFirst, blockRest, screenshots, playwrightCore, chromium}
 // Prints one JSON line per finished step; on failure takes a screenshot into `screenshots`,
 // prints its path and exits 1.
 "use strict";
@@ -194,6 +195,25 @@ async function main() {
     await page.keyboard.press("Tab");
     await saveAndWait(page, job.rfindFile, fs.readFileSync(job.rfindFile, "utf8"));
     step("rfind accepted and saved", { line: fs.readFileSync(job.rfindFile, "utf8").split("\n")[1] });
+
+    // A slow block (issue 17): its first line is shown at once, then fimLsp/blockReady makes the
+    // extension ask again and the whole block replaces it on screen.
+    const blockName = path.basename(job.blockFile);
+    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: blockName }).first().click();
+    await page.locator(".tab", { hasText: blockName }).first().waitFor();
+    await editor.click();
+    await page.keyboard.press("Control+Home");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("End");
+    await runCommand(page, "Trigger Inline Suggestion");
+    const firstLine = await waitGhost(page, job.blockFirst);
+    if (firstLine.includes(job.blockRest)) {
+      throw new Error(`the block was shown whole at once: ${JSON.stringify(firstLine)}`);
+    }
+    step("block's first line shown", { ghost: firstLine });
+    const block = await waitGhost(page, job.blockRest);
+    step("whole block shown", { ghost: block });
+    await page.keyboard.press("Escape");
 
     // A restart stops the server cleanly, which writes its statistics.
     await runCommand(page, "fim-lsp: Restart server");

@@ -22,17 +22,29 @@ from mock_codestral import MockCodestral, Reply
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--text", default="")
-    parser.add_argument("--answers", default="{}", help="JSON: prompt ending -> answer")
+    parser.add_argument(
+        "--answers",
+        default="{}",
+        help='JSON: prompt ending -> answer text, or {"text", "chunkChars", "tokenDelay"}',
+    )
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--log", type=Path, default=None)
     args = parser.parse_args()
-    answers: dict[str, str] = json.loads(args.answers)
+    answers: dict[str, str | dict[str, Any]] = json.loads(args.answers)
 
     def respond(body: dict[str, Any]) -> Reply:
         prompt = str(body.get("prompt", ""))
-        for tail, text in answers.items():
-            if prompt.endswith(tail):
-                return Reply(text=text)
+        for tail, answer in answers.items():
+            if not prompt.endswith(tail):
+                continue
+            if isinstance(answer, str):
+                return Reply(text=answer)
+            # A slow answer: its chunks `tokenDelay` seconds apart.
+            return Reply(
+                text=answer["text"],
+                chunk_chars=answer.get("chunkChars", 4),
+                token_delay=answer.get("tokenDelay"),
+            )
         return Reply(text=args.text)
 
     mock = MockCodestral(

@@ -247,11 +247,15 @@ class FimExtension implements vscode.Disposable {
       }
     });
     // A suggestion shown by its first line (the model was slow) now has its whole block: ask
-    // again while the document is as it was, and the server answers from memory.
+    // again while the document is as it was, and the server answers from memory. Hidden first:
+    // VS Code does not ask again at the same place and version when the line shown was asked
+    // for explicitly (its "satisfies" check), and the block replaces the line a moment later.
     client.onNotification("fimLsp/blockReady", (params: unknown) => {
       const editor = vscode.window.activeTextEditor;
       if (this.client === client && editor && isBlockReadyFor(params, editor.document)) {
-        void vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+        void vscode.commands
+          .executeCommand("editor.action.inlineSuggest.hide")
+          .then(() => vscode.commands.executeCommand("editor.action.inlineSuggest.trigger"));
       }
     });
     client.onNotification("fimLsp/status", (params: unknown) => {

@@ -652,7 +652,8 @@ class Engine:
                         settled_at = len(flight.raw)
                         if not read_on or answer_ended(flight.raw, flight.ctx):
                             break
-                elif _lines_after(flight.raw, settled_at) >= read_on:
+                elif "\n" in delta and _lines_after(flight.raw, settled_at) >= read_on:
+                    # Counted only when a line ends, so the text read on is not rescanned per delta.
                     break
                 if flight.interest == 0 and not flight.eager and not flight.settled:
                     # Nobody waits for it: read no more until a request adopts it or time is up.

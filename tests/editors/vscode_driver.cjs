@@ -96,6 +96,16 @@ async function main() {
     await editor.waitFor();
     step("file opened");
 
+    // Open a workspace file from the explorer and put the cursor at the end of its second line.
+    async function openAtSecondLineEnd(fileName) {
+      await page.locator(".explorer-folders-view .monaco-list-row", { hasText: fileName }).first().click();
+      await page.locator(".tab", { hasText: fileName }).first().waitFor();
+      await editor.click();
+      await page.keyboard.press("Control+Home");
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("End");
+    }
+
     // No key yet: the status item asks for one (or, while the server's first status is lost, the
     // server's own "no API key" notification says so).
     const keyIcon = status.locator(".codicon-key");
@@ -182,13 +192,7 @@ async function main() {
     step("accepted and saved");
 
     // Issue 12: type inside a bracket VS Code closed itself, accept, save.
-    const rfindName = path.basename(job.rfindFile);
-    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: rfindName }).first().click();
-    await page.locator(".tab", { hasText: rfindName }).first().waitFor();
-    await editor.click();
-    await page.keyboard.press("Control+Home");
-    await page.keyboard.press("ArrowDown");
-    await page.keyboard.press("End");
+    await openAtSecondLineEnd(path.basename(job.rfindFile));
     await page.keyboard.type(job.rfindTyped, { delay: 30 });
     const rfindGhost = await waitGhost(page, job.rfindAnswer.slice(0, 3));
     step("rfind ghost text shown", { ghost: rfindGhost });
@@ -198,13 +202,7 @@ async function main() {
 
     // A slow block (issue 17): its first line is shown at once, then fimLsp/blockReady makes the
     // extension ask again and the whole block replaces it on screen.
-    const blockName = path.basename(job.blockFile);
-    await page.locator(".explorer-folders-view .monaco-list-row", { hasText: blockName }).first().click();
-    await page.locator(".tab", { hasText: blockName }).first().waitFor();
-    await editor.click();
-    await page.keyboard.press("Control+Home");
-    await page.keyboard.press("ArrowDown");
-    await page.keyboard.press("End");
+    await openAtSecondLineEnd(path.basename(job.blockFile));
     await runCommand(page, "Trigger Inline Suggestion");
     const firstLine = await waitGhost(page, job.blockFirst);
     if (firstLine.includes(job.blockRest)) {

@@ -109,6 +109,19 @@ def inserted_at(doc: Document, completion: Completion, tail: str | None) -> tupl
     return last, index
 
 
+def with_inserted(doc: Document, completion: Completion) -> tuple[Document, int, int] | None:
+    """A copy of `doc` with `completion` applied, and the (line, index) just after it.
+
+    The copy is of the line list, not of the text, so the cost does not grow with the file.
+    """
+    after = Document(doc.uri, list(doc.text_lines), doc.version, doc.language_id, doc.encoding)
+    line = completion.line
+    start, end = doc.column(line, completion.start), doc.column(line, completion.end)
+    after.apply_edit((line, start), (line, end), completion.text, doc.version)
+    at = inserted_at(after, completion, None)
+    return None if at is None else (after, *at)
+
+
 def context_at(
     doc: Document, line: int, index: int, settings: Settings, roots: tuple[str, ...] = ()
 ) -> FimContext:
@@ -168,6 +181,9 @@ class Engine:
         # The editor's name from `initialize` (clientInfo), for words that name its settings.
         self.client_name: str | None = None
         self._answers: dict[str, _Answer] = {}
+        # Per document, the line (number, text) a suggestion typed through was last asked
+        # ahead for: one call per suggestion, not one per key.
+        self._ahead: dict[str, tuple[int, str]] = {}
         self.speculations = 0
         # Told (uri, document version) when a suggestion shown by its first line has its whole
         # block: an editor that asks again at the same place gets it from memory, no call.
@@ -272,56 +288,74 @@ class Engine:
         if at is None and answer is not None and answer.completion == completion:
             if doc.version != answer.version:
                 return  # the document moved on some other way
-            # The accept came before the edit: speculate on the text as it will be (a copy of
-            # the line list, not of the text, so the cost does not grow with the file).
-            after = Document(
-                doc.uri, list(doc.text_lines), doc.version, doc.language_id, doc.encoding
-            )
-            line = completion.line
-            start, end = doc.column(line, completion.start), doc.column(line, completion.end)
-            after.apply_edit((line, start), (line, end), completion.text, doc.version)
-            at = inserted_at(after, completion, None)
-            doc = after
-        if at is not None:
+            # The accept came before the edit: speculate on the text as it will be.
+            after = with_inserted(doc, completion)
+            if after is not None:
+                self._speculate(*after)
+        elif at is not None:
             self._speculate(doc, *at)
 
-    def _speculate(self, doc: Document, line: int, index: int) -> None:
-        """Start the model call for the cursor at (line, index) now, unless it is answered."""
+    def _typing_through(self, doc: Document, completion: Completion) -> None:
+        """The user types a suggestion through: ask now for what follows it, as if it were
+        accepted, so a pause at its end (or an accept) finds the next line there (once each)."""
+        if self.flights.get(doc.uri) is not None:
+            return  # a stream in the air may still say what follows
+        line = completion.line
+        target = (line, doc.line(line)[: completion.start] + completion.text)
+        if self._ahead.get(doc.uri) == target:
+            return
+        after = with_inserted(doc, completion)
+        if after is None or not self._speculate(*after, why="ahead of a suggestion's end"):
+            return  # look again at the next key
+        self._ahead.pop(doc.uri, None)
+        self._ahead[doc.uri] = target
+        if len(self._ahead) > _ANSWERS:
+            del self._ahead[next(iter(self._ahead))]
+
+    def _speculate(
+        self, doc: Document, line: int, index: int, *, why: str = "after an accept"
+    ) -> bool:
+        """Start the model call for the cursor at (line, index) now, unless it is answered.
+
+        True when that cursor needs nothing more: the call started, or the cache, typing through
+        or a finished stream answers it. False when it may later: speculation is off or paused,
+        or a stream still in the air may or may not go that far.
+        """
         settings, backend = self.settings, self.backend
         if not settings.speculate_after_accept or settings.naive or not settings.enable:
-            return
+            return False
         if not settings.language_enabled(doc.language_id) or not self.has_key():
-            return
+            return False
         if self._closed or not self._readable(doc.uri) or self.gate.paused():
-            return
+            return False
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return
+            return False
         ctx = context_at(doc, line, index, settings, self.roots)
         if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:
-            return
+            return True
         flight = self.flights.latest(doc.uri)
         if flight is not None:
             typed = flight.typed_extension(ctx)
             if typed is not None and agrees(typed, flight.raw) and _says_more(flight, typed):
-                return  # the stream in the air, or what it read on, covers this cursor
+                # The stream in the air, or what it read on, covers this cursor.
+                return flight.ended
         ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
         found, _cached = self.cache.get(rendered.key)
         if found:
-            return
+            return True
         self.flights.drop(doc.uri)
         request = backend.http_request(self.http, rendered, settings)
         self._launch(doc.uri, ctx, settings, backend, rendered, request, eager=True)
         self.speculations += 1
-        log.info(
-            "model call %d for %s: debounce 0.0 ms, after an accept", self.upstream_calls, doc.uri
-        )
+        log.info("model call %d for %s: debounce 0.0 ms, %s", self.upstream_calls, doc.uri, why)
         waiting = self.scheduler.current(doc.uri)
         if waiting is not None:
             # A request in its debounce adopts the new flight now instead of calling itself.
             waiting.wake()
+        return True
 
     def forget(self, uri: str) -> None:
         """A document closed: drop its state."""
@@ -332,6 +366,7 @@ class Engine:
         self.rhythm.forget(uri)
         self.flights.drop(uri)
         self._answers.pop(uri, None)
+        self._ahead.pop(uri, None)
 
     # -- the pipeline ------------------------------------------------------------------
 
@@ -363,7 +398,10 @@ class Engine:
         if not settings.naive:
             typed = self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix)
             if typed is not None:
-                return place(typed, "typed")
+                completion = place(typed, "typed")
+                if completion is not None:
+                    self._typing_through(doc, completion)
+                return completion
         ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
         if not settings.naive:

@@ -167,7 +167,10 @@ async def test_typing_through_makes_no_call(start_server, mock):
         assert [i.insert_text for i in items] == [rest]
         line, col = 1, len("    return ") + (offset - CURSOR)
         assert items[0].range.start == types.Position(line, col)
-    assert len(mock.requests) == 1
+    # No key made a call of its own; the first one asked ahead, once, for what follows the
+    # suggestion's end (as if it were accepted).
+    assert len(mock.requests) == 2
+    assert mock.requests[1].body["prompt"].endswith("return a + b")
 
 
 async def test_answer_comes_at_finish_reason_and_the_connection_stays_pooled(start_server, mock):

@@ -63,6 +63,10 @@ async def session(endpoint: str) -> AsyncIterator[LanguageClient]:
                     "endpoint": endpoint,
                     "timeoutMs": TIMEOUT_MS,
                     "debounceMs": 0,
+                    # One call per request, so a test knows which streams are in flight (a
+                    # call made ahead for the calm document would carry the hostile one as
+                    # context).
+                    "speculateAfterAccept": False,
                 },
             )
         )

@@ -450,6 +450,47 @@ async def test_no_speculation_for_other_edits_a_partial_accept_or_when_off(parts
     await engine.aclose()
 
 
+async def test_typing_a_suggestion_through_asks_ahead_for_what_follows_it(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    await first_answer(engine, backend, "a + b")
+    # The user types the suggestion's first key: the rest is typed through, and the call for
+    # what follows the suggestion's end starts now, as if it were accepted.
+    typed = await asyncio.wait_for(
+        engine.complete(version("a", 2), 1, COLUMN + 1, invoked=False), 1
+    )
+    assert typed is not None and typed.text == " + b" and typed.source == "typed"
+    call = await next_call(backend, 2)
+    assert call.ctx.prompt == HEAD + "a + b" and call.ctx.suffix == TAIL
+    # The next keys type through the same suggestion: no more calls.
+    typed = await asyncio.wait_for(
+        engine.complete(version("a +", 3), 1, COLUMN + 3, invoked=False), 1
+    )
+    assert typed is not None and typed.text == " b"
+    call.send("  # the sum", END)
+    # The pause at its end finds the next suggestion there, with no call of its own.
+    at_end = await asyncio.wait_for(
+        engine.complete(version("a + b", 4), 1, COLUMN + 5, invoked=False), 1
+    )
+    assert at_end is not None and at_end.text == "  # the sum"
+    assert len(backend.calls) == 2 and engine.speculations == 1
+    await engine.aclose()
+
+
+async def test_no_call_ahead_of_a_suggestion_typed_through_when_speculation_is_off(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    await first_answer(engine, backend, "a + b")
+    engine.configure(
+        settings(debounce_ms=5000, adaptive_debounce=False, speculate_after_accept=False)
+    )
+    typed = await asyncio.wait_for(
+        engine.complete(version("a", 2), 1, COLUMN + 1, invoked=False), 1
+    )
+    assert typed is not None and typed.text == " + b"
+    await asyncio.sleep(0.05)
+    assert len(backend.calls) == 1 and engine.speculations == 0
+    await engine.aclose()
+
+
 # -- the first line as soon as it is complete --------------------------------------------------
 
 BODY = "def add(a, b):\n    "
@@ -476,7 +517,12 @@ async def test_the_first_line_is_shown_while_the_rest_streams_on(parts) -> None:
     d = body_doc("total = a + b")
     rest = await asyncio.wait_for(engine.complete(d, 1, 4 + len("total = a + b"), invoked=False), 1)
     assert rest is not None and rest.text == "\n    return total"
-    assert rest.source == "typed" and len(backend.calls) == 1
+    assert rest.source == "typed"
+    # The one other call asks ahead, for what follows the answer's end.
+    assert (
+        len(backend.calls) == 2
+        and backend.calls[1].ctx.prompt == BODY + "total = a + b\n    return total"
+    )
     # Back at the pause: the cache has the whole answer.
     again = await asyncio.wait_for(engine.complete(body_doc(), 1, 4, invoked=False), 1)
     assert again is not None and again.text == "total = a + b\n    return total"
@@ -544,7 +590,8 @@ async def test_past_the_budget_an_adopted_stream_answers_with_its_first_line(par
     assert call.closed
     d = body_doc("total = a + b")
     rest = await asyncio.wait_for(engine.complete(d, 1, 4 + len("total = a + b"), invoked=False), 1)
-    assert rest is not None and rest.text == "\n    return total" and len(backend.calls) == 1
+    assert rest is not None and rest.text == "\n    return total"
+    assert len(backend.calls) == 2 and backend.calls[1].ctx.prompt.endswith("return total")
     await engine.aclose()
 
 
@@ -644,6 +691,9 @@ async def test_the_stream_reads_on_past_its_answer_for_the_next_line(parts) -> N
     d = Document.from_text(URI, HEAD + "a + b\ndef s" + TAIL, language_id="python", encoding=UTF32)
     typed = await asyncio.wait_for(engine.complete(d, 2, 5, invoked=False), 1)
     assert typed is not None and typed.text.startswith("ub(a, b):") and typed.source == "typed"
+    # The stream has ended: typing into what it said asks ahead, for what follows it.
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "a + b\ndef sub(a, b):\n    return a - b"
     await engine.aclose()
 
 

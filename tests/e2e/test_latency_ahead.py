@@ -1,0 +1,68 @@
+"""Asking ahead of a suggestion typed through, over stdio against the mock model: once the user
+types into a suggestion the model has finished, the call for what follows its end starts, so the
+pause at that end is answered at once, with no call of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from lsp_support import Editor
+from mock_codestral import Reply
+
+HEAD = "import math\n\n\ndef area(w, h):\n    a = "
+TEXT = HEAD + "\n"
+ANSWER = "w * h"
+NEXT = "\n    return a"
+TTFT = 0.4
+
+
+def respond(body: dict[str, Any]) -> Reply:
+    """The model answers the line alone; at its end, the next line."""
+    if body["prompt"].endswith(HEAD):
+        return Reply(text=ANSWER, ttft=TTFT)
+    if body["prompt"].endswith(HEAD + ANSWER):
+        return Reply(text=NEXT, ttft=TTFT)
+    return Reply(text="", ttft=TTFT)
+
+
+def texts(result: Any) -> list[str]:
+    return [i.insert_text for i in list(getattr(result, "items", result) or [])]
+
+
+async def test_the_end_of_a_suggestion_typed_through_is_answered_at_once(start_server, mock):
+    mock.responder = respond
+    client = await start_server({"endpoint": mock.url})
+    ed = Editor(client, TEXT)
+    offset = len(HEAD)
+    assert texts(await asyncio.wait_for(ed.request(offset), 10)) == [ANSWER]
+    assert len(mock.requests) == 1
+    # The user types the suggestion key by key: each request is typed through...
+    for ch in ANSWER:
+        offset = ed.type(offset, ch)
+        if offset < len(HEAD + ANSWER):
+            rest = texts(await asyncio.wait_for(ed.request(offset), 10))
+            assert rest == [ANSWER[offset - len(HEAD) :]]
+    # ...and the first key started the one call for what follows the suggestion's end.
+    assert len(mock.requests) == 2
+    assert mock.requests[1].body["prompt"].endswith(HEAD + ANSWER)
+    await asyncio.sleep(TTFT + 0.3)
+    started = time.monotonic()
+    below = texts(await asyncio.wait_for(ed.request(offset), 10))
+    elapsed = time.monotonic() - started
+    assert below == [NEXT]
+    assert elapsed < TTFT / 2, elapsed
+    assert len(mock.requests) == 2
+
+
+async def test_with_speculation_off_the_end_is_a_call_of_its_own(start_server, mock):
+    mock.responder = respond
+    client = await start_server({"endpoint": mock.url, "speculateAfterAccept": False})
+    ed = Editor(client, TEXT)
+    offset = len(HEAD)
+    assert texts(await asyncio.wait_for(ed.request(offset), 10)) == [ANSWER]
+    offset = ed.type(offset, "w")
+    assert texts(await asyncio.wait_for(ed.request(offset), 10)) == [" * h"]
+    await asyncio.sleep(0.3)
+    assert len(mock.requests) == 1

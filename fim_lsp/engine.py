@@ -302,7 +302,7 @@ class Engine:
             return  # a stream in the air may still say what follows
         line = completion.line
         target = (line, doc.line(line)[: completion.start] + completion.text)
-        if self._ahead.get(doc.uri) == target:
+        if self._ahead.get(doc.uri) == target or not self._may_speculate(doc):
             return
         after = with_inserted(doc, completion)
         if after is None or not self._speculate(*after, why="ahead of a suggestion's end"):
@@ -311,6 +311,21 @@ class Engine:
         self._ahead[doc.uri] = target
         if len(self._ahead) > _ANSWERS:
             del self._ahead[next(iter(self._ahead))]
+
+    def _may_speculate(self, doc: Document) -> bool:
+        """Whether a call may be made ahead of a request for this document now."""
+        settings = self.settings
+        if not settings.speculate_after_accept or settings.naive or not settings.enable:
+            return False
+        if not settings.language_enabled(doc.language_id) or not self.has_key():
+            return False
+        if self._closed or not self._readable(doc.uri) or self.gate.paused():
+            return False
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        return True
 
     def _speculate(
         self, doc: Document, line: int, index: int, *, why: str = "after an accept"
@@ -322,15 +337,7 @@ class Engine:
         or a stream still in the air may or may not go that far.
         """
         settings, backend = self.settings, self.backend
-        if not settings.speculate_after_accept or settings.naive or not settings.enable:
-            return False
-        if not settings.language_enabled(doc.language_id) or not self.has_key():
-            return False
-        if self._closed or not self._readable(doc.uri) or self.gate.paused():
-            return False
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        if not self._may_speculate(doc):
             return False
         ctx = context_at(doc, line, index, settings, self.roots)
         if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:

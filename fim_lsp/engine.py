@@ -296,8 +296,8 @@ class Engine:
             self._speculate(doc, *at)
 
     def _typing_through(self, doc: Document, completion: Completion) -> None:
-        """The user types a suggestion through: ask now for what follows it, as if it were
-        accepted, so a pause at its end (or an accept) finds the next line there (once each)."""
+        """The user types a suggestion through: ask now, once per suggestion, for what follows
+        it, as if it were accepted, so a pause at its end (or an accept) finds the next line."""
         if self.flights.get(doc.uri) is not None:
             return  # a stream in the air may still say what follows
         line = completion.line

@@ -46,6 +46,12 @@ def server_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def texts(result: Any) -> list[str]:
+    """The insert texts of an inlineCompletion answer (a list, an InlineCompletionList or None)."""
+    items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+    return [str(item.insert_text) for item in items]
+
+
 async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     """Wait for a condition the server (or the mock) brings about asynchronously."""
     deadline = time.monotonic() + timeout

@@ -16,11 +16,10 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hostile_servers import MARK, REPLY, SCENARIOS, HostileServer
-from lsp_support import API_KEY, Editor, inline_capabilities, server_env, until
+from lsp_support import API_KEY, Editor, inline_capabilities, server_env, texts, until
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
@@ -73,11 +72,6 @@ async def session(endpoint: str) -> AsyncIterator[LanguageClient]:
         yield client
     finally:
         await client.stop()
-
-
-def texts(result: Any) -> list[str]:
-    items = result.items if isinstance(result, types.InlineCompletionList) else result or []
-    return [str(item.insert_text) for item in items]
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))

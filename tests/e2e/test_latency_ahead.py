@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-from lsp_support import Editor
+from lsp_support import Editor, texts
 from mock_codestral import Reply
 
 HEAD = "import math\n\n\ndef area(w, h):\n    a = "
@@ -25,10 +25,6 @@ def respond(body: dict[str, Any]) -> Reply:
     if body["prompt"].endswith(HEAD + ANSWER):
         return Reply(text=NEXT, ttft=TTFT)
     return Reply(text="", ttft=TTFT)
-
-
-def texts(result: Any) -> list[str]:
-    return [i.insert_text for i in list(getattr(result, "items", result) or [])]
 
 
 async def test_the_end_of_a_suggestion_typed_through_is_answered_at_once(start_server, mock):

@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-from lsp_support import Editor
+from lsp_support import Editor, texts
 from mock_codestral import Reply
 
 HEAD = "import math\n\n\ndef area(w, h):\n    return "
@@ -23,10 +23,6 @@ def respond(body: dict[str, Any]) -> Reply:
     if not body["prompt"].endswith(HEAD):
         return Reply(text="", ttft=TTFT)
     return Reply(text=ANSWER + NEXT, ttft=TTFT, token_delay=0.005)
-
-
-def texts(result: Any) -> list[str]:
-    return [i.insert_text for i in list(getattr(result, "items", result) or [])]
 
 
 async def test_the_next_line_is_answered_from_what_the_stream_read_on(start_server, mock):

@@ -476,6 +476,41 @@ async def test_typing_a_suggestion_through_asks_ahead_for_what_follows_it(parts)
     await engine.aclose()
 
 
+async def test_nothing_is_asked_ahead_while_the_stream_is_in_the_air(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b\n")
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    # The stream reads on: it may yet say what follows the suggestion, so no call is made...
+    typed = await asyncio.wait_for(engine.complete(doc("a"), 1, COLUMN + 1, invoked=False), 1)
+    assert typed is not None and typed.text == " + b" and typed.source == "typed"
+    await asyncio.sleep(0.05)
+    assert len(backend.calls) == 1
+    # ...until it has ended having said nothing more: the next key asks ahead.
+    call.send(END)
+    await asyncio.sleep(0.02)
+    typed = await asyncio.wait_for(engine.complete(doc("a +"), 1, COLUMN + 3, invoked=False), 1)
+    assert typed is not None and typed.text == " b"
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "a + b"
+    await engine.aclose()
+
+
+async def test_nothing_is_asked_ahead_when_the_stream_read_on_past_the_suggestion(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    first = ask(engine)
+    call = await next_call(backend, 1)
+    call.send("a + b", NEXT_DEF, "    return a - b\n", END)
+    assert (await asyncio.wait_for(first, 1)).text == "a + b"
+    await asyncio.sleep(0.02)
+    typed = await asyncio.wait_for(engine.complete(doc("a"), 1, COLUMN + 1, invoked=False), 1)
+    assert typed is not None and typed.text == " + b" and typed.source == "typed"
+    await asyncio.sleep(0.05)
+    assert len(backend.calls) == 1 and engine.speculations == 0
+    await engine.aclose()
+
+
 async def test_no_call_ahead_of_a_suggestion_typed_through_when_speculation_is_off(parts) -> None:
     engine, backend, _reporter, _clock = parts
     await first_answer(engine, backend, "a + b")

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import httpx
 
@@ -42,6 +42,17 @@ log = logging.getLogger(__name__)
 _WARM_AFTER = 45.0
 # Documents whose last answer is remembered, to see an edit that inserts it (an accept).
 _ANSWERS = 32
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _put_newest(mapping: dict[K, V], key: K, value: V) -> None:
+    """Store `value` as the newest entry, dropping the oldest past _ANSWERS documents."""
+    mapping.pop(key, None)
+    mapping[key] = value
+    if len(mapping) > _ANSWERS:
+        del mapping[next(iter(mapping))]
 
 
 class Reporter(Protocol):
@@ -112,7 +123,7 @@ def inserted_at(doc: Document, completion: Completion, tail: str | None) -> tupl
 def with_inserted(doc: Document, completion: Completion) -> tuple[Document, int, int] | None:
     """A copy of `doc` with `completion` applied, and the (line, index) just after it.
 
-    The copy is of the line list, not of the text, so the cost does not grow with the file.
+    The copy is of the line list (a pointer per line), not of the text.
     """
     after = Document(doc.uri, list(doc.text_lines), doc.version, doc.language_id, doc.encoding)
     line = completion.line
@@ -304,13 +315,11 @@ class Engine:
         target = (line, doc.line(line)[: completion.start] + completion.text)
         if self._ahead.get(doc.uri) == target or not self._may_speculate(doc):
             return
+        # Marked before the copy: the document is copied once per suggestion, not per key.
+        _put_newest(self._ahead, doc.uri, target)
         after = with_inserted(doc, completion)
-        if after is None or not self._speculate(*after, why="ahead of a suggestion's end"):
-            return  # look again at the next key
-        self._ahead.pop(doc.uri, None)
-        self._ahead[doc.uri] = target
-        if len(self._ahead) > _ANSWERS:
-            del self._ahead[next(iter(self._ahead))]
+        if after is not None:
+            self._speculate(*after, why="ahead of a suggestion's end")
 
     def _may_speculate(self, doc: Document) -> bool:
         """Whether a call may be made ahead of a request for this document now."""
@@ -329,30 +338,24 @@ class Engine:
 
     def _speculate(
         self, doc: Document, line: int, index: int, *, why: str = "after an accept"
-    ) -> bool:
-        """Start the model call for the cursor at (line, index) now, unless it is answered.
-
-        True when that cursor needs nothing more: the call started, or the cache, typing through
-        or a finished stream answers it. False when it may later: speculation is off or paused,
-        or a stream still in the air may or may not go that far.
-        """
+    ) -> None:
+        """Start the model call for the cursor at (line, index) now, unless it is answered."""
         settings, backend = self.settings, self.backend
         if not self._may_speculate(doc):
-            return False
+            return
         ctx = context_at(doc, line, index, settings, self.roots)
         if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:
-            return True
+            return
         flight = self.flights.latest(doc.uri)
         if flight is not None:
             typed = flight.typed_extension(ctx)
             if typed is not None and agrees(typed, flight.raw) and _says_more(flight, typed):
-                # The stream in the air, or what it read on, covers this cursor.
-                return flight.ended
+                return  # the stream in the air, or what it read on, covers this cursor
         ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
         found, _cached = self.cache.get(rendered.key)
         if found:
-            return True
+            return
         self.flights.drop(doc.uri)
         request = backend.http_request(self.http, rendered, settings)
         self._launch(doc.uri, ctx, settings, backend, rendered, request, eager=True)
@@ -362,7 +365,6 @@ class Engine:
         if waiting is not None:
             # A request in its debounce adopts the new flight now instead of calling itself.
             waiting.wake()
-        return True
 
     def forget(self, uri: str) -> None:
         """A document closed: drop its state."""
@@ -385,10 +387,7 @@ class Engine:
         completion = await self._complete(doc, line, column, invoked=invoked)
         if completion is not None and doc.version == version:
             tail = doc.line(completion.line)[completion.end :]
-            self._answers.pop(doc.uri, None)
-            self._answers[doc.uri] = _Answer(completion, version, tail)
-            if len(self._answers) > _ANSWERS:
-                del self._answers[next(iter(self._answers))]
+            _put_newest(self._answers, doc.uri, _Answer(completion, version, tail))
         return completion
 
     async def _complete(

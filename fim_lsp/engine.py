@@ -273,8 +273,11 @@ class Engine:
         """A document opened: it may lend context to the others."""
         self.related.watch(doc)
 
-    def on_edit(self, doc: Document, line: int) -> None:
-        """The user typed in a document at `line` (feeds the debounce and the context)."""
+    def on_edit(self, doc: Document, line: int, deleted_at: tuple[int, int] | None = None) -> None:
+        """The user typed in a document at `line` (feeds the debounce and the context).
+
+        `deleted_at`: the (line, column) where the edit was a deletion, if it was one.
+        """
         self.rhythm.keystroke(doc.uri, self._clock())
         self.related.watch(doc)
         self.related.touched(doc.uri, line)
@@ -282,8 +285,23 @@ class Engine:
         if answer is not None and doc.version != answer.version:
             # The first edit after an answer: when it inserts exactly the suggestion, it was taken.
             at = inserted_at(doc, answer.completion, answer.tail)
-            if at is not None:
+            if at is not None and self.settings.speculate_after_accept:
                 self._speculate(doc, *at)
+        if deleted_at is not None:
+            self._cleared(doc, *deleted_at)
+
+    def _cleared(self, doc: Document, line: int, column: int) -> None:
+        """A deletion that leaves its line blank up to the cursor (a line's text cut, `cc` in
+        Vim): the user is about to write the line anew, and a line's start is where the call
+        starts at once when working ahead. No request comes until the first key, so ask now."""
+        settings = self.settings
+        if not settings.work_ahead or not settings.adaptive_debounce:
+            return
+        line, index = doc.clamp(line, column)
+        body = doc.line(line)
+        if index != len(body) or body.strip() or len(doc.text_lines) < 2:
+            return  # text stays on the line, or the whole document was cleared
+        self._speculate(doc, line, index, why="at a line a deletion cleared")
 
     def accepted(self, doc: Document, completion: Completion, length: int | None = None) -> None:
         """The user accepted `completion` (its first `length` characters): ask what follows.
@@ -293,6 +311,8 @@ class Engine:
         accept leaves the rest on screen, which typing through already answers.
         """
         if length is not None and length < len(completion.text):
+            return
+        if not self.settings.speculate_after_accept:
             return
         at = inserted_at(doc, completion, None)
         answer = self._answers.get(doc.uri)
@@ -309,6 +329,8 @@ class Engine:
     def _typing_through(self, doc: Document, completion: Completion) -> None:
         """The user types a suggestion through: ask now, once per suggestion, for what follows
         it, as if it were accepted, so a pause at its end (or an accept) finds the next line."""
+        if not self.settings.speculate_after_accept:
+            return
         if self.flights.get(doc.uri) is not None:
             return  # a stream in the air may still say what follows
         line = completion.line
@@ -322,9 +344,10 @@ class Engine:
             self._speculate(*after, why="ahead of a suggestion's end")
 
     def _may_speculate(self, doc: Document) -> bool:
-        """Whether a call may be made ahead of a request for this document now."""
+        """Whether a call may be made ahead of a request for this document now (the setting
+        that asks for each kind of call ahead is its caller's to check)."""
         settings = self.settings
-        if not settings.speculate_after_accept or settings.naive or not settings.enable:
+        if settings.naive or not settings.enable:
             return False
         if not settings.language_enabled(doc.language_id) or not self.has_key():
             return False

@@ -77,6 +77,7 @@ class FimProtocol(LanguageServerProtocol):
             return
         version = params.text_document.version
         line = 0
+        deleted_at: tuple[int, int] | None = None
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 start, end = change.range.start, change.range.end
@@ -84,9 +85,12 @@ class FimProtocol(LanguageServerProtocol):
                 doc.apply_edit(
                     (start.line, start.character), (end.line, end.character), change.text, version
                 )
+                first = min((start.line, start.character), (end.line, end.character))
+                deleted_at = first if not change.text and start != end else None
             else:
                 doc.replace_all(change.text, version)
-        self._server.engine.on_edit(doc, line)
+                deleted_at = None
+        self._server.engine.on_edit(doc, line, deleted_at)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:

@@ -515,14 +515,15 @@ class Typist:
         for n, region in enumerate(case.regions):
             if self.out_of_time():
                 break
+            # The model knows the region before it is cut: a server may ask at the cut.
+            await self.oracle.set_region(region)
             if n > 0:
-                # Cut the next region out (set-up, not a keystroke).
+                # Cut the next region out (set-up, not a keystroke), as a user clears a line.
                 start, end = self._pos(region.start), self._pos(region.end)
                 self.version += 1
                 self.doc = truth[: region.start] + truth[region.end :]
                 change_document(self.client, self.uri, self.version, start, end, "")
                 await asyncio.sleep(0.2)
-            await self.oracle.set_region(region)
             await self.type_region(truth, region)
         self.client.text_document_did_close(
             types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=self.uri))

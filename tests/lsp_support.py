@@ -99,6 +99,23 @@ class Editor:
         )
         return offset + len(chars)
 
+    def delete(self, start: int, end: int) -> int:
+        """Delete text[start:end]; returns the cursor offset (`start`)."""
+        first, last = self.position(start), self.position(end)
+        self.version += 1
+        self.text = self.text[:start] + self.text[end:]
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=self.uri, version=self.version
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(range=types.Range(first, last), text="")
+                ],
+            )
+        )
+        return start
+
     def request(
         self, offset: int, *, invoked: bool = False, msg_id: str | None = None
     ) -> asyncio.Future[Any]:

@@ -526,6 +526,57 @@ async def test_no_call_ahead_of_a_suggestion_typed_through_when_speculation_is_o
     await engine.aclose()
 
 
+# -- a line cleared by a deletion ---------------------------------------------------------------
+
+LINES = "def add(a, b):\n    total = a + b\n    return total\n"
+CLEARED = "def add(a, b):\n    \n    return total\n"
+
+
+def lines_doc(text: str, number: int) -> Document:
+    return Document.from_text(URI, text, version=number, language_id="python", encoding=UTF32)
+
+
+async def test_a_deletion_that_clears_a_line_asks_at_once_and_the_first_key_joins_it(
+    parts,
+) -> None:
+    engine, backend, _reporter, _clock = parts
+    # A long debounce: an answer within a second came from the call made at the deletion.
+    engine.configure(settings(debounce_ms=5000))
+    cleared = lines_doc(CLEARED, 2)
+    engine.on_edit(cleared, 1, deleted_at=(1, 4))
+    call = await next_call(backend, 1)
+    assert call.ctx.prompt == "def add(a, b):\n    " and call.ctx.suffix == "\n    return total\n"
+    assert engine.speculations == 1
+    # The user types the line's first key: its request joins the stream, no call of its own.
+    typed = lines_doc("def add(a, b):\n    t\n    return total\n", 3)
+    engine.on_edit(typed, 1)
+    asking = asyncio.ensure_future(engine.complete(typed, 1, 5, invoked=False))
+    await asyncio.sleep(0.02)
+    call.send("total = a + b", END)
+    result = await asyncio.wait_for(asking, 1)
+    assert result is not None and result.text == "otal = a + b" and result.source == "model"
+    assert len(backend.calls) == 1
+    await engine.aclose()
+
+
+async def test_no_call_for_a_deletion_that_leaves_text_or_clears_all_or_when_off(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(debounce_ms=5000))
+    # A word deleted, text stays on the line.
+    engine.on_edit(lines_doc("def add(a, b):\n    total = a\n    return total\n", 2), 1, (1, 13))
+    # The blank line's indentation deleted from its start: the cursor is not at the line's end.
+    engine.on_edit(lines_doc("def add(a, b):\n  \n    return total\n", 3), 1, (1, 0))
+    # The whole document cleared.
+    engine.on_edit(lines_doc("", 4), 0, (0, 0))
+    # Working ahead off, or a fixed debounce: the line cleared waits for the editor's request.
+    for off in (settings(debounce_ms=5000, work_ahead=False), settings(adaptive_debounce=False)):
+        engine.configure(off)
+        engine.on_edit(lines_doc(CLEARED, 5), 1, (1, 4))
+    await asyncio.sleep(0.05)
+    assert backend.calls == [] and engine.speculations == 0
+    await engine.aclose()
+
+
 # -- the first line as soon as it is complete --------------------------------------------------
 
 BODY = "def add(a, b):\n    "

@@ -282,10 +282,11 @@ class Engine:
         self.related.watch(doc)
         self.related.touched(doc.uri, line)
         answer = self._answers.pop(doc.uri, None)
-        if answer is not None and doc.version != answer.version:
+        speculate = self.settings.speculate_after_accept
+        if answer is not None and doc.version != answer.version and speculate:
             # The first edit after an answer: when it inserts exactly the suggestion, it was taken.
             at = inserted_at(doc, answer.completion, answer.tail)
-            if at is not None and self.settings.speculate_after_accept:
+            if at is not None:
                 self._speculate(doc, *at)
         if deleted_at is not None:
             self._cleared(doc, *deleted_at)
@@ -294,8 +295,7 @@ class Engine:
         """A deletion that leaves its line blank up to the cursor (a line's text cut, `cc` in
         Vim): the user is about to write the line anew, and a line's start is where the call
         starts at once when working ahead. No request comes until the first key, so ask now."""
-        settings = self.settings
-        if not settings.work_ahead or not settings.adaptive_debounce:
+        if not self._working_ahead():
             return
         line, index = doc.clamp(line, column)
         body = doc.line(line)
@@ -557,7 +557,7 @@ class Engine:
             # Asked for explicitly, or the user wants no wait at all (adaptive or not).
             return 0.0
         adaptive = settings.adaptive_debounce and not settings.naive
-        if adaptive and settings.work_ahead and spot.pause_likely:
+        if self._working_ahead() and spot.pause_likely:
             # Work ahead of the pause: the stream starts now and later keys that agree with it
             # adopt it, so a pause here or a few keys on finds its answer already arriving.
             return 0.0
@@ -568,6 +568,11 @@ class Engine:
             adaptive=adaptive,
             spot=spot,
         )
+
+    def _working_ahead(self) -> bool:
+        """Whether calls start at once where a pause is likely (`workAhead`, adaptive debounce)."""
+        settings = self.settings
+        return settings.work_ahead and settings.adaptive_debounce and not settings.naive
 
     async def _quiet(self, ticket: Ticket, uri: str, arrived: float, delay: float) -> None:
         """Wait out the debounce.

@@ -85,8 +85,9 @@ class FimProtocol(LanguageServerProtocol):
                 doc.apply_edit(
                     (start.line, start.character), (end.line, end.character), change.text, version
                 )
-                first = min((start.line, start.character), (end.line, end.character))
-                deleted_at = first if not change.text and start != end else None
+                deleted_at = None
+                if not change.text and start != end:
+                    deleted_at = min((start.line, start.character), (end.line, end.character))
             else:
                 doc.replace_all(change.text, version)
                 deleted_at = None

@@ -84,37 +84,27 @@ class Editor:
 
     def type(self, offset: int, chars: str) -> int:
         """Insert `chars` at `offset`; returns the new cursor offset."""
-        pos = self.position(offset)
-        self.version += 1
-        self.text = self.text[:offset] + chars + self.text[offset:]
-        self.client.text_document_did_change(
-            types.DidChangeTextDocumentParams(
-                text_document=types.VersionedTextDocumentIdentifier(
-                    uri=self.uri, version=self.version
-                ),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text=chars)
-                ],
-            )
-        )
+        self._change(offset, offset, chars)
         return offset + len(chars)
 
     def delete(self, start: int, end: int) -> int:
         """Delete text[start:end]; returns the cursor offset (`start`)."""
-        first, last = self.position(start), self.position(end)
+        self._change(start, end, "")
+        return start
+
+    def _change(self, start: int, end: int, text: str) -> None:
+        """Replace text[start:end] with `text`, sent as one incremental didChange."""
+        edited = types.Range(self.position(start), self.position(end))
         self.version += 1
-        self.text = self.text[:start] + self.text[end:]
+        self.text = self.text[:start] + text + self.text[end:]
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(
                     uri=self.uri, version=self.version
                 ),
-                content_changes=[
-                    types.TextDocumentContentChangePartial(range=types.Range(first, last), text="")
-                ],
+                content_changes=[types.TextDocumentContentChangePartial(range=edited, text=text)],
             )
         )
-        return start
 
     def request(
         self, offset: int, *, invoked: bool = False, msg_id: str | None = None

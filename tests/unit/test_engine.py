@@ -528,7 +528,6 @@ async def test_no_call_ahead_of_a_suggestion_typed_through_when_speculation_is_o
 
 # -- a line cleared by a deletion ---------------------------------------------------------------
 
-LINES = "def add(a, b):\n    total = a + b\n    return total\n"
 CLEARED = "def add(a, b):\n    \n    return total\n"
 
 

@@ -25,7 +25,7 @@ from .backends.client import make_client
 from .backends.other_files import display_path, header_cost
 from .cache import Recent, Shown, SuggestionCache, type_through
 from .client_hints import key_setting
-from .context import FimContext, slice_context
+from .context import FimContext, is_word_char, slice_context
 from .documents import Document, line_body
 from .exclusion import Excluder
 from .flights import Flight, Flights, FlightTimedOut, agrees
@@ -403,18 +403,22 @@ class Engine:
     # -- the pipeline ------------------------------------------------------------------
 
     async def complete(
-        self, doc: Document, line: int, column: int, *, invoked: bool
+        self, doc: Document, line: int, column: int, *, invoked: bool, ghost: bool = True
     ) -> Completion | None:
-        """The suggestion for a cursor, or None (nothing to say, superseded, or an error)."""
+        """The suggestion for a cursor, or None (nothing to say, superseded, or an error).
+
+        `ghost`: the answer is ghost text, which may be a first line still streaming (setting
+        `partialFirstLine`); a completion list's item is never one.
+        """
         version = doc.version
-        completion = await self._complete(doc, line, column, invoked=invoked)
+        completion = await self._complete(doc, line, column, invoked=invoked, ghost=ghost)
         if completion is not None and doc.version == version:
             tail = doc.line(completion.line)[completion.end :]
             _put_newest(self._answers, doc.uri, _Answer(completion, version, tail))
         return completion
 
     async def _complete(
-        self, doc: Document, line: int, column: int, *, invoked: bool
+        self, doc: Document, line: int, column: int, *, invoked: bool, ghost: bool
     ) -> Completion | None:
         settings, backend = self.settings, self.backend
         if not settings.language_enabled(doc.language_id) or not self.has_key():
@@ -445,9 +449,10 @@ class Engine:
         arrived = self._clock()
         ticket = self.scheduler.enter(doc.uri)
         version = doc.version
+        asked = _Asked(ticket, arrived, version, ghost)
         try:
             # A stream already in the air for this document (typed ahead, or after an accept).
-            adopted = await self._adopt(ticket, doc.uri, ctx, arrived, version)
+            adopted = await self._adopt(asked, doc.uri, ctx)
             if adopted is not None:
                 return place(adopted[1], "model")
             self.flights.drop(doc.uri)
@@ -461,7 +466,7 @@ class Engine:
                 return None
             if self.flights.get(doc.uri) is not None:
                 # A flight started during the debounce (an accept): adopt it if it fits.
-                adopted = await self._adopt(ticket, doc.uri, ctx, arrived, version)
+                adopted = await self._adopt(asked, doc.uri, ctx)
                 if adopted is not None:
                     return place(adopted[1], "model")
                 self.flights.drop(doc.uri)
@@ -475,7 +480,7 @@ class Engine:
                 spot.value,
             )
             log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
-            _diverged, result = await self._follow(ticket, flight, ctx, "", arrived, version)
+            _diverged, result = await self._follow(asked, flight, ctx, "")
             return place(result, "model", delay)
         except Superseded:
             return None
@@ -525,7 +530,7 @@ class Engine:
         return dataclasses.replace(snippet, path=display_path(snippet.uri, self.roots), text=text)
 
     async def _adopt(
-        self, ticket: Ticket, uri: str, ctx: FimContext, arrived: float, version: int
+        self, asked: _Asked, uri: str, ctx: FimContext
     ) -> tuple[Flight, Suggestion | None] | None:
         """The document's flight and its answer when the typing agrees with it; else None."""
         flight = self.flights.latest(uri)
@@ -534,19 +539,20 @@ class Engine:
         typed = flight.typed_extension(ctx)
         if typed is None or not agrees(typed, flight.raw):
             return None
-        diverged, result = await self._follow(ticket, flight, ctx, typed, arrived, version)
+        diverged, result = await self._follow(asked, flight, ctx, typed)
         if diverged:
             log.info(
                 "the stream for %s went another way after %.0f ms",
                 uri,
-                (self._clock() - arrived) * 1000,
+                (self._clock() - asked.arrived) * 1000,
             )
             return None
         exhausted = bool(typed) and not _says_more(flight, typed)
         if result is None and exhausted and not flight.failed and not self.gate.paused():
             # The user typed all the stream had to say: only a new call knows what comes next.
             return None
-        if typed and result is not None:
+        # The words of a line still streaming are not typed through from memory (see _first_line).
+        if typed and result is not None and flight.partial != (asked.version, len(typed)):
             self.recent.remember(uri, Shown(ctx.prompt, ctx.suffix, result))
         return flight, result
 
@@ -586,27 +592,32 @@ class Engine:
         await self.scheduler.debounce(ticket, max(0.0, delay - (self._clock() - origin)))
 
     async def _follow(
-        self,
-        ticket: Ticket,
-        flight: Flight,
-        ctx: FimContext,
-        typed: str,
-        arrived: float,
-        version: int,
+        self, asked: _Asked, flight: Flight, ctx: FimContext, typed: str
     ) -> tuple[bool, Suggestion | None]:
-        """Wait for a flight's answer at the request's cursor (document `version`), `typed` past
-        the flight's.
+        """Wait for a flight's answer at the request's cursor, `typed` past the flight's.
 
         Returns (diverged, suggestion).
 
-        Past the first-line budget (setting `firstLineMs`, from the request's arrival) a
-        complete first line is answer enough: it is shown, and the flight reads on for the
-        cache and typing through. A hung stream is told as a timeout, never waited past.
+        Past the first-line budget (setting `firstLineMs`, from the request's arrival or the
+        start of the call it joined) a complete first line is answer enough, and for ghost text
+        the whole words of one still streaming (`partialFirstLine`, once the model has written
+        for `WORDS_HOLD`): it is shown, and the flight reads on for the cache, typing through
+        and the editor's next ask. A hung stream is told as a timeout, never waited past.
         """
-        settings = self.settings
+        settings, version = self.settings, asked.version
         early = settings.early_first_line and not settings.naive and ctx.multiline != "never"
-        budget = max(0.0, settings.first_line_ms / 1000 - (self._clock() - arrived))
-        ready_at = asyncio.get_running_loop().time() + budget
+        ready: Callable[[str], bool] | None = None
+        if early:
+            partial = asked.ghost and settings.partial_first_line
+            ready = _has_partial_line if partial else _has_first_line
+        # The budget runs from the request or the call it joined, whichever came first: a call
+        # made ahead of the pause has spent part of it already. Asked again at a version already
+        # shown a first line (fimLsp/blockReady), there is none.
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        began = min(now - (self._clock() - asked.arrived), flight.started)
+        again = version in (flight.shown_early, flight.shown_past)
+        ready_at = now if again else began + settings.first_line_ms / 1000
         said: Suggestion | _Pending | None = _PENDING
 
         def known() -> bool:
@@ -614,24 +625,42 @@ class Engine:
             said = _said_at(flight, ctx, typed)
             return said is not _PENDING
 
+        def line_or_answer() -> bool:
+            return known() or _has_first_line(flight.raw[len(typed) :])
+
         try:
-            outcome = await self.flights.wait(
-                ticket,
-                flight,
-                typed,
-                known=known,
-                ready=_has_first_line if early else None,
-                ready_at=ready_at,
-            )
-            if outcome.early:
-                line = self._first_line(flight, ctx, typed)
+            while True:
+                outcome = await self.flights.wait(
+                    asked.ticket, flight, typed, known=known, ready=ready, ready_at=ready_at
+                )
+                if not outcome.early:
+                    break
+                hold = (flight.first_token or now) + WORDS_HOLD
+                if not _has_first_line(flight.raw[len(typed) :]) and loop.time() < hold:
+                    # Only words, and the model has just begun: the line may be a moment away,
+                    # and is better shown whole than as words the line replaces at once.
+                    outcome = await self.flights.wait(
+                        asked.ticket,
+                        flight,
+                        typed,
+                        known=line_or_answer,
+                        ready=_has_partial_line,
+                        ready_at=hold,
+                    )
+                    if outcome.diverged or flight.ended or said is not _PENDING:
+                        break
+                line = self._first_line(flight, ctx, typed, version)
                 if line is not None:
                     if flight.settled:
                         flight.shown_past = version
                     else:
                         flight.shown_early = version
                     return False, line
-                outcome = await self.flights.wait(ticket, flight, typed, known=known)
+                # Nothing worth showing in it: a complete first line next, else the answer.
+                streaming = ready is _has_partial_line and not _has_first_line(
+                    flight.raw[len(typed) :]
+                )
+                ready = _has_first_line if streaming else None
         except FlightTimedOut:
             timeout = settings.timeout_ms / 1000
             self.gate.failed(
@@ -647,22 +676,44 @@ class Engine:
         assert not isinstance(said, _Pending)
         return False, said
 
-    def _first_line(self, flight: Flight, ctx: FimContext, typed: str) -> Suggestion | None:
-        """The first complete line the flight streamed past `typed`, as a one-line suggestion.
-
-        The flight then reads on to its end with nobody waiting, for the whole answer.
+    def _first_line(
+        self, flight: Flight, ctx: FimContext, typed: str, version: int
+    ) -> Suggestion | None:
+        """The first line the flight streamed past `typed` as a one-line suggestion: the whole
+        line when it is complete, else its whole words so far (the editor is told when the line
+        is complete). The flight then reads on to its end with nobody waiting.
         """
         text = flight.raw[len(typed) :]
         end = first_line_end(text)
-        if end is None:
+        cut = text[:end] if end is not None else partial_line(text)
+        if cut is None:
             return None
-        line = finish(text[:end], dataclasses.replace(ctx, multiline="never"))
+        line = finish(cut, dataclasses.replace(ctx, multiline="never"))
         if line is None:
             return None
         self.flights.keep(flight)
-        self.recent.remember(flight.uri, Shown(ctx.prompt, ctx.suffix, line))
-        log.info("answered with the first line; the stream for %s reads on", flight.uri)
+        if end is None:
+            # Not remembered for typing through: the stream has more words by the next key,
+            # and the next request takes them from it.
+            flight.partial = (version, len(typed))
+            log.info(
+                "answered with a first line's first words; the stream for %s reads on", flight.uri
+            )
+        else:
+            self.recent.remember(flight.uri, Shown(ctx.prompt, ctx.suffix, line))
+            log.info("answered with the first line; the stream for %s reads on", flight.uri)
         return line
+
+    def _line_grown(self, flight: Flight, *, ended: bool = False) -> None:
+        """A first line was shown still streaming: once it is complete (or the stream has said
+        all it will), tell the editor to ask again for it."""
+        assert flight.partial is not None
+        version, typed = flight.partial
+        if not ended and first_line_end(flight.raw[typed:]) is None:
+            return
+        flight.partial = None
+        if self.block_ready is not None:
+            self.block_ready(flight.uri, version)
 
     def _launch(
         self,
@@ -716,6 +767,8 @@ class Engine:
                 if not flight.raw:
                     self.rhythm.model_latency(self._clock() - started)
                 flight.streamed(delta)
+                if flight.partial is not None and "\n" in delta:
+                    self._line_grown(flight)
                 if settings.naive:
                     pass  # the baseline reads the whole answer
                 elif not flight.settled:
@@ -747,7 +800,10 @@ class Engine:
             self._settle(flight, settings)
         if flight.shown_past is not None and self.block_ready is not None:
             # A first line of the text read on was shown: the rest of it is here now.
+            flight.partial = None
             self.block_ready(flight.uri, flight.shown_past)
+        elif flight.partial is not None and not flight.failed:
+            self._line_grown(flight, ended=True)
         return flight.answer
 
     def _settle(self, flight: Flight, settings: Settings) -> None:
@@ -763,9 +819,28 @@ class Engine:
             self.recent.remember(
                 flight.uri, Shown(flight.ctx.prompt, flight.ctx.suffix, suggestion)
             )
-            early, ready = flight.shown_early, self.block_ready
-            if early is not None and ready is not None and "\n" in suggestion.text.strip("\n"):
-                ready(flight.uri, early)
+        if flight.partial is not None:
+            # The words shown of a first line: the whole answer they belong to is known now.
+            self._line_grown(flight, ended=True)
+        elif (
+            flight.shown_early is not None
+            and self.block_ready is not None
+            and suggestion is not None
+            and "\n" in suggestion.text.strip("\n")
+        ):
+            # The first line was shown alone: the block it begins is here now.
+            self.block_ready(flight.uri, flight.shown_early)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """A request in the pipeline: its place in the document's queue, when it came, the
+    document version it is for, and whether its answer is ghost text."""
+
+    ticket: Ticket
+    arrived: float
+    version: int
+    ghost: bool
 
 
 class _Pending:
@@ -814,6 +889,10 @@ def _has_first_line(text: str) -> bool:
     return first_line_end(text) is not None
 
 
+def _has_partial_line(text: str) -> bool:
+    return first_line_end(text) is not None or partial_line(text) is not None
+
+
 def first_line_end(text: str) -> int | None:
     """Where the first line with something on it ends in streamed text (its newline), if it does.
 
@@ -825,6 +904,30 @@ def first_line_end(text: str) -> int | None:
             return end
         start = end + 1
     return None
+
+
+# The fewest characters (besides spaces) worth showing of a first line still streaming.
+MIN_PARTIAL = 3
+# How long after the model's first token those words wait for their line (seconds).
+WORDS_HOLD = 0.05
+
+
+def partial_line(text: str) -> str | None:
+    """What may be shown of a first line still streaming (no line end after it yet): the text
+    up to its last whole word, when that holds a few characters; else None.
+
+    A word at the end may still grow (`get_chi` becomes `get_child`), so it waits for the
+    character after it. Blank lines before the first line (at a line's end) come along.
+    """
+    if first_line_end(text) is not None:
+        return None  # the first line is complete: it is shown whole
+    start = text.rfind("\n") + 1
+    cut = len(text)
+    while cut > start and is_word_char(text[cut - 1]):
+        cut -= 1
+    if len(text[start:cut].strip()) < MIN_PARTIAL:
+        return None
+    return text[:cut]
 
 
 class _LastStatus:

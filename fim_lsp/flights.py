@@ -58,7 +58,9 @@ class Flight:
     key: CacheKey
     ctx: FimContext
     deadline: float  # event-loop time
+    started: float = 0.0  # event-loop time
     raw: str = ""  # the text streamed so far
+    first_token: float | None = None  # event-loop time of the first text
     interest: int = 0
     progress: asyncio.Event = field(default_factory=asyncio.Event)
     wanted: asyncio.Event = field(default_factory=asyncio.Event)
@@ -71,6 +73,9 @@ class Flight:
     # flight's own answer, or (past) of the text read on after it.
     shown_early: int | None = None
     shown_past: int | None = None
+    # The (document version, characters typed past the flight's cursor) a first line still
+    # streaming was shown for: the editor is told when that line is complete.
+    partial: tuple[int, int] | None = None
     # The answer at the flight's own cursor, once known (the stream may read on after it).
     settled: bool = False
     answer: Suggestion | None = None
@@ -85,6 +90,8 @@ class Flight:
 
     def streamed(self, text: str) -> None:
         """The stream produced more text."""
+        if not self.raw:
+            self.first_token = asyncio.get_running_loop().time()
         self.raw += text
         self.progress.set()
 
@@ -128,8 +135,8 @@ class Flights:
         eager: bool = False,
     ) -> Flight:
         """Start `run(flight)` as the document's flight (`eager`: read on with nobody waiting)."""
-        deadline = asyncio.get_running_loop().time() + timeout + DEADLINE_MARGIN
-        flight = Flight(uri, key, ctx, deadline, eager=eager)
+        now = asyncio.get_running_loop().time()
+        flight = Flight(uri, key, ctx, now + timeout + DEADLINE_MARGIN, started=now, eager=eager)
         flight.task = asyncio.ensure_future(run(flight))
         self._by_uri[uri] = flight
         return flight

@@ -344,7 +344,7 @@ async def completion(ls: FimLanguageServer, params: types.CompletionParams) -> t
     )
     pos = params.position
     arrived = time.monotonic()
-    result = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked)
+    result = await ls.engine.complete(doc, pos.line, pos.character, invoked=invoked, ghost=False)
     ls.answered(doc.uri, result, arrived)
     return completion_items(doc, result, markdown=ls.markdown_docs)
 

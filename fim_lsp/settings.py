@@ -74,6 +74,9 @@ class Settings:
     # as soon as it is complete and the rest streams on (for typing through and the next ask).
     early_first_line: bool = True
     first_line_ms: int = 250
+    # Past that budget, ghost text may be the whole words of a first line still streaming; the
+    # editor is told (fimLsp/blockReady) to ask again when the line is complete.
+    partial_first_line: bool = True
     # Lines of the model's text read after a suggestion's end (0: stop there), so a pause just
     # past it (the next line, a blank line) is answered with no new call.
     read_on_lines: int = 4
@@ -180,6 +183,7 @@ _RULES: dict[str, Rule] = {
     "work_ahead": _BOOL,
     "early_first_line": _BOOL,
     "first_line_ms": _whole(0, 600_000, " of milliseconds"),
+    "partial_first_line": _BOOL,
     "read_on_lines": _whole(0, 100),
 }
 

@@ -101,8 +101,9 @@ async def test_a_hostile_answer_costs_bounded_time_and_memory(scenario: str) -> 
             answered = time.monotonic() - sent
             peak_mb = (memory_kb(pid, "VmHWM") - base_kb) / 1024
 
-            # Shutdown while another hostile stream is in flight.
-            cursor = hostile.type(HOSTILE_CURSOR, "a")
+            # Shutdown while another hostile stream is in flight ("b": a key that parts from
+            # the first stream, which may still be in the air after showing its first words).
+            cursor = hostile.type(HOSTILE_CURSOR, "b")
             hostile.request(cursor, invoked=True)
             await until(lambda: len(model.hostile()) == 2, 5)
             await asyncio.sleep(0.2)

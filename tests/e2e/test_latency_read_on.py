@@ -31,7 +31,9 @@ async def test_the_next_line_is_answered_from_what_the_stream_read_on(start_serv
     ed = Editor(client, TEXT)
     offset = len(HEAD)
     assert texts(await asyncio.wait_for(ed.request(offset), 10)) == [ANSWER]
-    # The user types the suggestion (the block ends there: nothing to add at the line's end)...
+    # The user reads the suggestion while the stream reads on, then types it (the block ends
+    # there: nothing to add at the line's end)...
+    await asyncio.sleep(0.2)
     offset = ed.type(offset, ANSWER)
     assert texts(await asyncio.wait_for(ed.request(offset), 10)) == []
     # ...and presses Enter: the next definition, read on by the first stream.

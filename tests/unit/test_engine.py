@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+import fim_lsp.engine
 from fim_lsp.backends import (
     APIStatusError,
     AuthenticationError,
@@ -19,7 +21,7 @@ from fim_lsp.backends import (
 )
 from fim_lsp.context import FimContext
 from fim_lsp.documents import UTF32, Document
-from fim_lsp.engine import Engine
+from fim_lsp.engine import Engine, partial_line
 from fim_lsp.settings import Settings
 
 URI = "file:///demo.py"
@@ -742,6 +744,125 @@ async def test_the_editor_is_told_when_a_first_lines_block_is_complete(
     call.send(rest, END)
     await asyncio.sleep(0.02)
     assert ready == ([(URI, d.version)] if told else [])
+    await engine.aclose()
+
+
+@pytest.mark.parametrize(
+    ("streamed", "shown"),
+    [
+        ("self._check_signal(s", "self._check_signal("),  # the last word may still grow
+        ("get_chi", None),  # one word, not known to be whole
+        ("x =", "x ="),
+        (" =", None),  # too little to show
+        ("\n    def _call_conn", "\n    def "),  # at a line's end: the next line's words
+        ("\n\n", None),
+        ("total = a + b\n    ret", None),  # the first line is complete: shown whole
+        ('"""Get the watcher for child pr', '"""Get the watcher for child '),
+    ],
+)
+def test_what_is_shown_of_a_first_line_still_streaming(streamed: str, shown: str | None) -> None:
+    assert partial_line(streamed) == shown
+
+
+async def test_past_the_budget_a_slow_first_line_shows_its_words_and_the_editor_asks_again(
+    parts,
+) -> None:
+    engine, backend, _reporter, _clock = parts
+    ready: list[tuple[str, int]] = []
+    engine.block_ready = lambda uri, version: ready.append((uri, version))
+    engine.configure(settings(first_line_ms=50))
+    d = body_doc()
+    task = asyncio.ensure_future(engine.complete(d, 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b_o")
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + " and result.source == "model"
+    call.send("ther * c")
+    await asyncio.sleep(0.02)
+    assert ready == [], "the line is not complete yet"
+    # Typing through the words shown: the stream's words since, not what is left of those shown.
+    typed = await asyncio.wait_for(engine.complete(body_doc("tot"), 1, 7, invoked=False), 1)
+    assert typed is not None and typed.text == "al = a + b_other * " and typed.source == "model"
+    call.send(" + d")
+    await asyncio.sleep(0.02)
+    typed = await asyncio.wait_for(engine.complete(body_doc("total"), 1, 9, invoked=False), 1)
+    assert typed is not None and typed.text == " = a + b_other * c + " and typed.source == "model"
+    call.send("\n")
+    await asyncio.sleep(0.02)
+    assert ready == [(URI, d.version)]
+    # Asked again at that version: the whole line at once, with no new budget (a long one here;
+    # set in place, as configuring anew would end the stream).
+    engine.settings = dataclasses.replace(engine.settings, first_line_ms=5000)
+    again = await asyncio.wait_for(engine.complete(d, 1, 4, invoked=False), 0.5)
+    assert again is not None and again.text == "total = a + b_other * c + d"
+    call.send("    return total\n", END)
+    await asyncio.sleep(0.02)
+    assert ready == [(URI, d.version)] * 2, "and again when the block is complete"
+    assert len(backend.calls) <= 2  # the other one asks ahead, after the answer's end
+    await engine.aclose()
+
+
+async def test_a_line_that_comes_a_moment_after_its_first_words_is_shown_whole(
+    parts, monkeypatch
+) -> None:
+    engine, backend, _reporter, _clock = parts
+    monkeypatch.setattr(fim_lsp.engine, "WORDS_HOLD", 5.0)
+    engine.configure(settings(first_line_ms=0))
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b_o")
+    await asyncio.sleep(0.05)
+    assert not task.done(), "the words wait for their line while the model has just begun"
+    call.send("ther\n", "    ret")
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + b_other"
+    await engine.aclose()
+
+
+async def test_the_budget_runs_from_the_start_of_a_call_made_ahead_of_the_request(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(first_line_ms=200))
+    first = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    await asyncio.sleep(0.25)  # the call has used up the budget before the next key comes
+    second = asyncio.ensure_future(engine.complete(body_doc("tot"), 1, 7, invoked=False))
+    assert await asyncio.wait_for(first, 1) is None
+    call.send("total = a + b\n")
+    sent = asyncio.get_running_loop().time()
+    result = await asyncio.wait_for(second, 1)
+    assert result is not None and result.text == "al = a + b"
+    assert asyncio.get_running_loop().time() - sent < 0.15, "no new budget from the request"
+    call.send("    return total\n", END)
+    await engine.aclose()
+
+
+@pytest.mark.parametrize("off", [{"partial_first_line": False}, {"early_first_line": False}])
+async def test_without_partial_first_lines_the_words_are_not_shown(parts, off) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(first_line_ms=0, **off))
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b_o")
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    call.send("ther\n", END)
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + b_other"
+    await engine.aclose()
+
+
+async def test_a_completion_item_waits_for_the_whole_first_line(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    engine.configure(settings(first_line_ms=0))
+    task = asyncio.ensure_future(engine.complete(body_doc(), 1, 4, invoked=False, ghost=False))
+    call = await next_call(backend, 1)
+    call.send("total = a + b_o")
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    call.send("ther\n", "    ret")
+    result = await asyncio.wait_for(task, 1)
+    assert result is not None and result.text == "total = a + b_other"
+    call.send("urn total\n", END)
     await engine.aclose()
 
 

@@ -90,7 +90,7 @@ export class PartialAcceptTracker {
 
 /**
  * Whether a `fimLsp/blockReady` notification is for this document as it is now: the server showed
- * a suggestion's first line at that version, and the whole block has come since.
+ * a suggestion's first line (or its first words) at that version, and more has come since.
  */
 export function isBlockReadyFor(
   params: unknown,

@@ -23,6 +23,7 @@ export interface ServerSettings {
   workAhead: boolean;
   earlyFirstLine: boolean;
   firstLineMs: number;
+  partialFirstLine: boolean;
   readOnLines: number;
   maxTokens: number;
   temperature: number;
@@ -60,6 +61,7 @@ const DEFAULTS: Omit<ServerSettings, "endpoint" | "model" | "topP" | "minTokens"
   workAhead: true,
   earlyFirstLine: true,
   firstLineMs: 250,
+  partialFirstLine: true,
   readOnLines: 4,
   maxTokens: 256,
   temperature: 0,
@@ -130,6 +132,7 @@ export function serverSettings(get: SettingGetter): ServerSettings {
     workAhead: bool(get("workAhead"), DEFAULTS.workAhead),
     earlyFirstLine: bool(get("earlyFirstLine"), DEFAULTS.earlyFirstLine),
     firstLineMs: int(get("firstLineMs"), DEFAULTS.firstLineMs, 0),
+    partialFirstLine: bool(get("partialFirstLine"), DEFAULTS.partialFirstLine),
     readOnLines: int(get("readOnLines"), DEFAULTS.readOnLines, 0, 100),
     maxTokens: int(get("maxTokens"), DEFAULTS.maxTokens, 1),
     temperature:

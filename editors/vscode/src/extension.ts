@@ -246,8 +246,9 @@ class FimExtension implements vscode.Disposable {
         this.setState("idle", "");
       }
     });
-    // A suggestion shown by its first line (the model was slow) now has its whole block: ask
-    // again while the document is as it was, and the server answers from memory. Hidden first:
+    // A suggestion shown by its first line or that line's first words (the model was slow) now
+    // has its whole line or block: ask again while the document is as it was, and the server
+    // answers from memory. Hidden first:
     // VS Code does not ask again at the same place and version when the line shown was asked
     // for explicitly (its "satisfies" check), and the block replaces the line a moment later.
     client.onNotification("fimLsp/blockReady", (params: unknown) => {

@@ -31,6 +31,7 @@ describe("serverSettings", () => {
       workAhead: true,
       earlyFirstLine: true,
       firstLineMs: 250,
+      partialFirstLine: true,
       readOnLines: 4,
       maxTokens: 256,
       temperature: 0,

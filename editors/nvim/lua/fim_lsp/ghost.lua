@@ -436,9 +436,9 @@ function M.attach_autocmds(group, name)
   })
 end
 
---- The server's `fimLsp/blockReady`: a suggestion shown by its first line (the model was slow)
---- now has its whole block. Ask again if the buffer is still as it was; the server answers from
---- memory, with no model call.
+--- The server's `fimLsp/blockReady`: a suggestion shown by its first line, or that line's first
+--- words (the model was slow), now has its whole line or block. Ask again if the buffer is still
+--- as it was; the server answers from memory, with no model call.
 ---@param result {uri: string, version: integer}|any
 function M.block_ready(result)
   if type(result) ~= "table" or type(result.uri) ~= "string" then

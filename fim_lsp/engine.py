@@ -551,9 +551,6 @@ class Engine:
         if result is None and exhausted and not flight.failed and not self.gate.paused():
             # The user typed all the stream had to say: only a new call knows what comes next.
             return None
-        # The words of a line still streaming are not typed through from memory (see _first_line).
-        if typed and result is not None and flight.partial != (asked.version, len(typed)):
-            self.recent.remember(uri, Shown(ctx.prompt, ctx.suffix, result))
         return flight, result
 
     def _delay(self, spot: Spot, invoked: bool) -> float:
@@ -605,16 +602,13 @@ class Engine:
         and the editor's next ask. A hung stream is told as a timeout, never waited past.
         """
         settings, version = self.settings, asked.version
-        early = settings.early_first_line and not settings.naive and ctx.multiline != "never"
-        ready: Callable[[str], bool] | None = None
-        if early:
-            partial = asked.ghost and settings.partial_first_line
-            ready = _has_partial_line if partial else _has_first_line
+        # What may be shown before the whole answer: its first line, and its first words.
+        line = settings.early_first_line and not settings.naive and ctx.multiline != "never"
+        words = line and asked.ghost and settings.partial_first_line
         # The budget runs from the request or the call it joined, whichever came first: a call
         # made ahead of the pause has spent part of it already. Asked again at a version already
         # shown a first line (fimLsp/blockReady), there is none.
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = asyncio.get_running_loop().time()
         began = min(now - (self._clock() - asked.arrived), flight.started)
         again = version in (flight.shown_early, flight.shown_past)
         ready_at = now if again else began + settings.first_line_ms / 1000
@@ -625,8 +619,14 @@ class Engine:
             said = _said_at(flight, ctx, typed)
             return said is not _PENDING
 
-        def line_or_answer() -> bool:
-            return known() or _has_first_line(flight.raw[len(typed) :])
+        def ready(text: str) -> float | None:
+            if line and first_line_end(text) is not None:
+                return ready_at
+            if words and partial_line(text) is not None:
+                # The model has just begun: the line may be a moment away, and is better shown
+                # whole than as words the line replaces at once.
+                return max(ready_at, (flight.first_token or now) + WORDS_HOLD)
+            return None
 
         try:
             while True:
@@ -635,32 +635,18 @@ class Engine:
                 )
                 if not outcome.early:
                     break
-                hold = (flight.first_token or now) + WORDS_HOLD
-                if not _has_first_line(flight.raw[len(typed) :]) and loop.time() < hold:
-                    # Only words, and the model has just begun: the line may be a moment away,
-                    # and is better shown whole than as words the line replaces at once.
-                    outcome = await self.flights.wait(
-                        asked.ticket,
-                        flight,
-                        typed,
-                        known=line_or_answer,
-                        ready=_has_partial_line,
-                        ready_at=hold,
-                    )
-                    if outcome.diverged or flight.ended or said is not _PENDING:
-                        break
-                line = self._first_line(flight, ctx, typed, version)
-                if line is not None:
+                shown = self._first_line(flight, ctx, typed, version)
+                if shown is not None:
                     if flight.settled:
                         flight.shown_past = version
                     else:
                         flight.shown_early = version
-                    return False, line
+                    return False, shown
                 # Nothing worth showing in it: a complete first line next, else the answer.
-                streaming = ready is _has_partial_line and not _has_first_line(
-                    flight.raw[len(typed) :]
-                )
-                ready = _has_first_line if streaming else None
+                if first_line_end(flight.raw[len(typed) :]) is None:
+                    words = False
+                else:
+                    line = words = False
         except FlightTimedOut:
             timeout = settings.timeout_ms / 1000
             self.gate.failed(
@@ -674,6 +660,10 @@ class Engine:
             # The stream ended between two looks.
             said = _said_at(flight, ctx, typed)
         assert not isinstance(said, _Pending)
+        if typed and said is not None:
+            # Typed through from here on (a first line shown early is remembered, or not, by
+            # _first_line; the flight's own answer by _settle).
+            self.recent.remember(flight.uri, Shown(ctx.prompt, ctx.suffix, said))
         return False, said
 
     def _first_line(
@@ -800,10 +790,7 @@ class Engine:
             self._settle(flight, settings)
         if flight.shown_past is not None and self.block_ready is not None:
             # A first line of the text read on was shown: the rest of it is here now.
-            flight.partial = None
             self.block_ready(flight.uri, flight.shown_past)
-        elif flight.partial is not None and not flight.failed:
-            self._line_grown(flight, ended=True)
         return flight.answer
 
     def _settle(self, flight: Flight, settings: Settings) -> None:
@@ -883,14 +870,6 @@ def _lines_after(text: str, start: int) -> int:
     """Complete lines with something on them from the line that holds text[start] on."""
     begin = text.rfind("\n", 0, start) + 1
     return sum(1 for line in text[begin:].split("\n")[:-1] if line.strip())
-
-
-def _has_first_line(text: str) -> bool:
-    return first_line_end(text) is not None
-
-
-def _has_partial_line(text: str) -> bool:
-    return first_line_end(text) is not None or partial_line(text) is not None
 
 
 def first_line_end(text: str) -> int | None:

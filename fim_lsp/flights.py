@@ -164,14 +164,15 @@ class Flights:
         typed: str,
         *,
         known: Callable[[], bool],
-        ready: Callable[[str], bool] | None = None,
+        ready: Callable[[str], float | None] | None = None,
         ready_at: float = math.inf,
     ) -> Outcome:
         """Wait until `known()` (the answer at the waiter's cursor is) while the flight agrees
         with what the user typed, or until the stream ends.
 
-        `ready`: from event-loop time `ready_at` on, stop waiting as soon as it holds for the
-        text streamed past `typed` (the outcome is then `early`, and the flight goes on).
+        `ready`: from event-loop time `ready_at` on, given the text streamed past `typed`, the
+        event-loop time from which that text is answer enough (None: not yet); once that time
+        comes the outcome is `early`, and the flight goes on.
         Raises Superseded when a newer request for the document arrives, FlightTimedOut at the
         flight's deadline.
         """
@@ -193,8 +194,10 @@ class Flights:
                 if ready is not None:
                     if loop.time() < ready_at:
                         until = ready_at
-                    elif len(flight.raw) >= len(typed) and ready(flight.raw[len(typed) :]):
-                        return Outcome(early=True)
+                    elif len(flight.raw) >= len(typed):
+                        until = ready(flight.raw[len(typed) :])
+                        if until is not None and loop.time() >= until:
+                            return Outcome(early=True)
                 await _next_delta(ticket, flight, superseded, until)
             if typed and not agrees(typed, flight.raw):
                 return Outcome(diverged=True)

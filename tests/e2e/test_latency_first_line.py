@@ -19,17 +19,23 @@ ANSWER = "total = a + b\n    return total\n"
 TOKEN_DELAY = 0.2
 
 
-async def test_the_first_line_comes_before_the_whole_answer(start_server, mock):
-    mock.responder = lambda _body: Reply(text=ANSWER, ttft=0.05, token_delay=TOKEN_DELAY)
-    client = await start_server(
-        {"endpoint": mock.url, "earlyFirstLine": True, "partialFirstLine": False}
-    )
+def block_ready_log(client: Any) -> list[Any]:
+    """The fimLsp/blockReady notifications the server sends the client, as they come."""
     ready: list[Any] = []
 
     @client.feature("fimLsp/blockReady")
     def on_block_ready(params: Any) -> None:
         ready.append(params)
 
+    return ready
+
+
+async def test_the_first_line_comes_before_the_whole_answer(start_server, mock):
+    mock.responder = lambda _body: Reply(text=ANSWER, ttft=0.05, token_delay=TOKEN_DELAY)
+    client = await start_server(
+        {"endpoint": mock.url, "earlyFirstLine": True, "partialFirstLine": False}
+    )
+    ready = block_ready_log(client)
     ed = Editor(client, BODY)
     started = time.monotonic()
     items = await ed.complete(len(BODY), invoked=True)
@@ -50,12 +56,7 @@ async def test_the_first_line_comes_before_the_whole_answer(start_server, mock):
 async def test_a_slow_first_line_shows_its_words_then_the_line_then_the_block(start_server, mock):
     mock.responder = lambda _body: Reply(text=ANSWER, ttft=0.05, token_delay=TOKEN_DELAY)
     client = await start_server({"endpoint": mock.url})
-    ready: list[Any] = []
-
-    @client.feature("fimLsp/blockReady")
-    def on_block_ready(params: Any) -> None:
-        ready.append(params)
-
+    ready = block_ready_log(client)
     ed = Editor(client, BODY)
     started = time.monotonic()
     items = await ed.complete(len(BODY), invoked=True)

@@ -273,10 +273,18 @@ class Engine:
         """A document opened: it may lend context to the others."""
         self.related.watch(doc)
 
-    def on_edit(self, doc: Document, line: int, deleted_at: tuple[int, int] | None = None) -> None:
+    def on_edit(
+        self,
+        doc: Document,
+        line: int,
+        deleted_at: tuple[int, int] | None = None,
+        *,
+        inserted: int | None = None,
+    ) -> None:
         """The user typed in a document at `line` (feeds the debounce and the context).
 
-        `deleted_at`: the (line, column) where the edit was a deletion, if it was one.
+        `deleted_at`: the (line, column) where the edit was a deletion, if it was one;
+        `inserted`: how many characters the edit inserted, when known.
         """
         self.rhythm.keystroke(doc.uri, self._clock())
         self.related.watch(doc)
@@ -284,8 +292,10 @@ class Engine:
         answer = self._answers.pop(doc.uri, None)
         speculate = self.settings.speculate_after_accept
         if answer is not None and doc.version != answer.version and speculate:
-            # The first edit after an answer: when it inserts exactly the suggestion, it was taken.
-            at = inserted_at(doc, answer.completion, answer.tail)
+            # The first edit after an answer: when it inserts exactly the suggestion, it was taken
+            # (an edit that inserts more, a paste, leaves the cursor past it).
+            longer = inserted is not None and inserted > len(answer.completion.text)
+            at = None if longer else inserted_at(doc, answer.completion, answer.tail)
             if at is not None:
                 self._speculate(doc, *at)
         if deleted_at is not None:

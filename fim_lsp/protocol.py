@@ -78,6 +78,7 @@ class FimProtocol(LanguageServerProtocol):
         version = params.text_document.version
         line = 0
         deleted_at: tuple[int, int] | None = None
+        inserted: int | None = 0  # unknown after a whole-document change
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 start, end = change.range.start, change.range.end
@@ -86,12 +87,14 @@ class FimProtocol(LanguageServerProtocol):
                     (start.line, start.character), (end.line, end.character), change.text, version
                 )
                 deleted_at = None
+                if inserted is not None:
+                    inserted += len(change.text)
                 if not change.text and start != end:
                     deleted_at = min((start.line, start.character), (end.line, end.character))
             else:
                 doc.replace_all(change.text, version)
-                deleted_at = None
-        self._server.engine.on_edit(doc, line, deleted_at)
+                deleted_at = inserted = None
+        self._server.engine.on_edit(doc, line, deleted_at, inserted=inserted)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> None:

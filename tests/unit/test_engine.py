@@ -452,6 +452,17 @@ async def test_no_speculation_for_other_edits_a_partial_accept_or_when_off(parts
     await engine.aclose()
 
 
+async def test_a_paste_that_starts_with_the_suggestion_is_no_accept(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    await first_answer(engine, backend, "a + b")
+    pasted = "a + b\n\n\ndef sub(a, b):\n    return a - b"
+    # The line reads as if the suggestion were taken, but the cursor is past the paste.
+    engine.on_edit(version(pasted, 2), 1, inserted=len(pasted))
+    await asyncio.sleep(0.05)
+    assert len(backend.calls) == 1 and engine.speculations == 0
+    await engine.aclose()
+
+
 async def test_typing_a_suggestion_through_asks_ahead_for_what_follows_it(parts) -> None:
     engine, backend, _reporter, _clock = parts
     await first_answer(engine, backend, "a + b")

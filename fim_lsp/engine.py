@@ -100,13 +100,19 @@ class _Answer:
     tail: str  # the line's text after the replaced range, when the answer was given
 
 
-def inserted_at(doc: Document, completion: Completion, tail: str | None) -> tuple[int, int] | None:
+def inserted_at(
+    doc: Document, completion: Completion, tail: str | None, inserted: int | None = None
+) -> tuple[int, int] | None:
     """The (line, index) just after `completion` when `doc` holds it inserted; else None.
 
-    `tail`: what followed the replaced range on the line, which must follow the inserted text.
+    `tail`: what followed the replaced range on the line, which must follow the inserted text;
+    `inserted`: how many characters the edit inserted, when known (a paste that starts with the
+    suggestion inserts more, and leaves the cursor past it).
     """
     text = completion.text.replace("\r\n", "\n")
     breaks = text.count("\n")
+    if inserted is not None and inserted > len(text) + breaks:  # each break may come as \r\n
+        return None
     last = completion.line + breaks
     if last >= len(doc.text_lines):
         return None
@@ -292,10 +298,8 @@ class Engine:
         answer = self._answers.pop(doc.uri, None)
         speculate = self.settings.speculate_after_accept
         if answer is not None and doc.version != answer.version and speculate:
-            # The first edit after an answer: when it inserts exactly the suggestion, it was taken
-            # (an edit that inserts more, a paste, leaves the cursor past it).
-            longer = inserted is not None and inserted > len(answer.completion.text)
-            at = None if longer else inserted_at(doc, answer.completion, answer.tail)
+            # The first edit after an answer: when it inserts exactly the suggestion, it was taken.
+            at = inserted_at(doc, answer.completion, answer.tail, inserted)
             if at is not None:
                 self._speculate(doc, *at)
         if deleted_at is not None:

@@ -21,7 +21,7 @@ from fim_lsp.backends import (
 )
 from fim_lsp.context import FimContext
 from fim_lsp.documents import UTF32, Document
-from fim_lsp.engine import Engine, partial_line
+from fim_lsp.engine import Completion, Engine, inserted_at, partial_line
 from fim_lsp.settings import Settings
 
 URI = "file:///demo.py"
@@ -461,6 +461,19 @@ async def test_a_paste_that_starts_with_the_suggestion_is_no_accept(parts) -> No
     await asyncio.sleep(0.05)
     assert len(backend.calls) == 1 and engine.speculations == 0
     await engine.aclose()
+
+
+def test_a_multi_line_accept_in_a_crlf_file_is_an_accept_and_more_is_a_paste() -> None:
+    # The editor inserts the suggestion's line break as the file's \r\n: one more character.
+    completion = Completion("x = 1\n    return x", 1, 4, 4, "model")
+    doc = Document.from_text("file:///crlf.py", "def f():\r\n    x = 1\r\n    return x\r\n")
+    inserted = len("x = 1\r\n    return x")
+    assert inserted_at(doc, completion, "", inserted) == (2, 12)
+    assert inserted_at(doc, completion, "", None) == (2, 12)
+    # One character more than the suggestion and its \r\n: the cursor is past it.
+    assert inserted_at(doc, completion, "", inserted + 1) is None
+    # The line after it changed: not what was shown.
+    assert inserted_at(doc, completion, ")", inserted) is None
 
 
 async def test_typing_a_suggestion_through_asks_ahead_for_what_follows_it(parts) -> None:

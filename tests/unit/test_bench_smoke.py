@@ -159,6 +159,9 @@ def test_quick_run_writes_sane_json(tmp_path: Path) -> None:
     assert base["keystrokes"] > 10 and base["pauses"] > 0
     assert base["server_added_ms"]["n"] > 0
     assert fim["server_added_ms"]["n"] + fim["typed_through_ms"]["n"] > 0
+    # The fixed-debounce run makes no calls ahead of a request: its answers come from calls of
+    # their own, which is what its exact server-added latency needs.
+    assert result["fim_lsp_fixed_debounce"]["server_added_ms"]["n"] > 0
     # Debounce 0 and no cancellation shortcuts: the baseline calls the model more often.
     assert base["upstream_calls"] > fim["upstream_calls"]
     assert result["comparison"]["calls_per_keystroke_baseline_over_fim"] > 1

@@ -210,7 +210,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         print("bench: naive baseline", flush=True)
         base, samples["baseline"] = await run_replay("baseline", dict(NAIVE_OPTIONS), cases, cfg)
         result["baseline"] = base
-        result["comparison"] = comparisons(fim, base, result.get("fim_lsp_fixed_debounce"))
+        result["comparison"] = comparisons(result)
     if not args.no_many_docs:
         print("bench: 200 open documents", flush=True)
         result["many_docs"] = await run_many_docs(cfg)

@@ -16,14 +16,23 @@ def _get(d: dict[str, Any] | None, *path: str) -> Any:
     return d
 
 
-def comparisons(
-    fim: dict[str, Any], base: dict[str, Any], exact: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Ratios baseline / fim-lsp (how many times better fim-lsp is) and coverage side by side.
+def exact_run(result: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The run whose server-added latency counts, and its name.
 
-    `exact`: the fixed-debounce run, whose server-added latency is the one compared when given.
+    The debounce must be known to subtract it. The fixed-debounce run knows it for every answer
+    by construction; the main run learns it from the items and the server's log, which a
+    server built otherwise may not write.
     """
-    added = exact or fim
+    fixed = result.get("fim_lsp_fixed_debounce")
+    if fixed:
+        return fixed, "fixed-debounce run"
+    return result["fim_lsp"], "main run"
+
+
+def comparisons(result: dict[str, Any]) -> dict[str, Any]:
+    """Ratios baseline / fim-lsp (how many times better fim-lsp is) and coverage side by side."""
+    fim, base = result["fim_lsp"], result["baseline"]
+    added, _basis = exact_run(result)
     return {
         "calls_total_baseline_over_fim": _round(
             ratio(base.get("upstream_calls"), fim.get("upstream_calls"))
@@ -69,14 +78,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     def at_most(name: str, value: float | None, limit: str) -> None:
         add(name, value, f"<= {limit}", None if value is None else value <= float(limit))
 
-    # The debounce must be known to subtract it. The fixed-debounce run knows it for every answer
-    # by construction; the main run learns it from the items and the server's log, which a
-    # server built otherwise may not write.
-    exact = fim
-    basis = "main run"
-    if result.get("fim_lsp_fixed_debounce"):
-        exact = result["fim_lsp_fixed_debounce"]
-        basis = "fixed-debounce run"
+    exact, basis = exact_run(result)
     p50 = _get(exact, "server_added_ms", "p50")
     p99 = _get(exact, "server_added_ms", "p99")
     at_most(f"server-added p50 (ms) [{basis}]", p50, "3")

@@ -384,10 +384,8 @@ class Engine:
         if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:
             return
         flight = self.flights.latest(doc.uri)
-        if flight is not None:
-            typed = flight.typed_extension(ctx)
-            if typed is not None and agrees(typed, flight.raw) and _says_more(flight, typed):
-                return  # the stream in the air, or what it read on, covers this cursor
+        if flight is not None and _covers(flight, flight.typed_extension(ctx)):
+            return
         ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
         found, _cached = self.cache.get(rendered.key)
@@ -873,6 +871,17 @@ def _said_at(flight: Flight, ctx: FimContext, typed: str) -> Suggestion | _Pendi
     elif not flight.complete:
         more = more[: more.rfind("\n") + 1]
     return finish(more, ctx)
+
+
+def _covers(flight: Flight, typed: str | None) -> bool:
+    """Whether the document's latest flight answers a cursor `typed` past its own.
+
+    It does while it may still say, or has said, text past it, and always at its own cursor:
+    a call made there again asks the same, whatever other files now come with the prompt.
+    """
+    if typed is None or not agrees(typed, flight.raw):
+        return False
+    return not typed or _says_more(flight, typed)
 
 
 def _says_more(flight: Flight, typed: str) -> bool:

@@ -53,6 +53,7 @@ class FakeBackend:
     def __init__(self) -> None:
         self.calls: list[Call] = []
         self.started = asyncio.Event()
+        self.salt = 0
 
     def needs_key(self) -> bool:
         return True
@@ -67,7 +68,8 @@ class FakeBackend:
         return "no key"
 
     def render(self, ctx: FimContext, settings: Settings) -> Rendered:
-        body = {"p": ctx.prompt, "s": ctx.suffix, "m": settings.model}
+        # `salt` stands for what else is sent beside the prompt (other files' code).
+        body = {"p": ctx.prompt, "s": ctx.suffix, "m": settings.model, "x": self.salt}
         return Rendered("http://fake.invalid/fim", body)
 
     def http_request(
@@ -534,6 +536,30 @@ async def test_nothing_is_asked_ahead_when_the_stream_read_on_past_the_suggestio
     assert typed is not None and typed.text == " + b" and typed.source == "typed"
     await asyncio.sleep(0.05)
     assert len(backend.calls) == 1 and engine.speculations == 0
+    await engine.aclose()
+
+
+async def test_an_accept_where_the_call_ahead_said_nothing_asks_no_more(parts) -> None:
+    engine, backend, _reporter, _clock = parts
+    await first_answer(engine, backend, "a + b")
+    typed = await asyncio.wait_for(
+        engine.complete(version("a", 2), 1, COLUMN + 1, invoked=False), 1
+    )
+    assert typed is not None and typed.text == " + b"
+    ahead = await next_call(backend, 2)
+    assert ahead.ctx.prompt == HEAD + "a + b"
+    ahead.send(END)  # the model has nothing to add at the suggestion's end
+    await asyncio.sleep(0.02)
+    # The code from other files sent with a prompt changed since: the cache has no entry for
+    # the cursor after the suggestion, but the call ahead was made for that very cursor.
+    backend.salt = 1
+    after = version("a + b", 3)
+    engine.accepted(after, typed)
+    at_end = await asyncio.wait_for(
+        engine.complete(after, 1, COLUMN + len("a + b"), invoked=False), 1
+    )
+    assert at_end is None
+    assert len(backend.calls) == 2 and engine.speculations == 1
     await engine.aclose()
 
 

@@ -467,9 +467,10 @@ class Engine:
             adopted = await self._adopt(asked, doc.uri, ctx)
             if adopted is not None:
                 return place(adopted[1], "model")
+            parted = _parted(self.flights.latest(doc.uri), ctx)
             self.flights.drop(doc.uri)
             spot = spot_at(ctx.prompt, ctx.suffix)
-            delay = self._delay(spot, invoked)
+            delay = self._delay(spot, invoked, parted=parted)
             # Built now, while the request is fresh in the caches; the debounce then ends in a send.
             request = backend.http_request(self.http, rendered, settings)
             await self._quiet(ticket, doc.uri, arrived, delay)
@@ -484,12 +485,13 @@ class Engine:
                 self.flights.drop(doc.uri)
             flight = self._launch(doc.uri, ctx, settings, backend, rendered, request)
             log.info(
-                "model call %d for %s: debounce %.1f ms, waited %.0f ms, %s",
+                "model call %d for %s: debounce %.1f ms, waited %.0f ms, %s%s",
                 self.upstream_calls,
                 doc.uri,
                 delay * 1000,
                 (self._clock() - arrived) * 1000,
                 spot.value,
+                ", replacing a stream the typing parted from" if parted else "",
             )
             log.debug("prompt tail %r, suffix head %r", ctx.prompt[-80:], ctx.suffix[:80])
             _diverged, result = await self._follow(asked, flight, ctx, "")
@@ -565,16 +567,22 @@ class Engine:
             return None
         return flight, result
 
-    def _delay(self, spot: Spot, invoked: bool) -> float:
-        """The quiet time before a model call (none when asked explicitly)."""
+    def _delay(self, spot: Spot, invoked: bool, *, parted: bool = False) -> float:
+        """The quiet time before a model call (none when asked explicitly).
+
+        `parted`: the call replaces a stream, still short of its answer, that the typing went
+        another way from.
+        """
         settings = self.settings
         if invoked or settings.debounce_ms == 0:
             # Asked for explicitly, or the user wants no wait at all (adaptive or not).
             return 0.0
         adaptive = settings.adaptive_debounce and not settings.naive
-        if self._working_ahead() and spot.pause_likely:
+        if self._working_ahead() and (spot.pause_likely or parted):
             # Work ahead of the pause: the stream starts now and later keys that agree with it
-            # adopt it, so a pause here or a few keys on finds its answer already arriving.
+            # adopt it, so a pause here or a few keys on finds its answer already arriving. A
+            # stream found wrong (its first words part from the typing) is replaced at once,
+            # not at the next such spot: it was working ahead, and a pause may come first.
             return 0.0
         return self.rhythm.delay(
             fixed=settings.debounce_ms / 1000,
@@ -871,6 +879,14 @@ def _said_at(flight: Flight, ctx: FimContext, typed: str) -> Suggestion | _Pendi
     elif not flight.complete:
         more = more[: more.rfind("\n") + 1]
     return finish(more, ctx)
+
+
+def _parted(flight: Flight | None, ctx: FimContext) -> bool:
+    """Whether the typing at `ctx` went another way than a stream still short of its answer."""
+    if flight is None or flight.settled:
+        return False
+    typed = flight.typed_extension(ctx)
+    return typed is not None and not agrees(typed, flight.raw)
 
 
 def _covers(flight: Flight, typed: str | None) -> bool:

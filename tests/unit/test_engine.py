@@ -777,6 +777,36 @@ async def test_where_a_pause_is_likely_the_call_starts_without_a_debounce(
     await engine.aclose()
 
 
+@pytest.mark.parametrize(
+    ("settled", "at_once"),
+    [
+        (False, True),  # found wrong by its first words: it was working ahead, replaced now
+        (True, False),  # a suggestion the user types over: the usual debounce
+    ],
+)
+async def test_a_stream_the_typing_parts_from_before_its_answer_is_replaced_at_once(
+    parts, settled: bool, at_once: bool
+) -> None:
+    engine, backend, _reporter, clock = parts
+    engine.configure(settings(debounce_ms=75))
+    learn_rhythm(engine, clock)
+    first = ask(engine, "add(")
+    call = await next_call(backend, 1)
+    call.send("a, b", *([")", END] if settled else []))
+    if settled:
+        assert (await asyncio.wait_for(first, 1)).text == "a, b)"
+    await asyncio.sleep(0.02)
+    # "zq" (inside a new word, where the debounce is 90 ms or more) parts from "a, b".
+    second = ask(engine, "add(zq")
+    await asyncio.sleep(0.04)
+    assert (len(backend.calls) == 2) is at_once
+    call2 = await next_call(backend, 2)
+    assert call2.ctx.prompt == HEAD + "add(zq"
+    call2.send(END)
+    await asyncio.wait_for(asyncio.gather(first, second), 1)
+    await engine.aclose()
+
+
 @pytest.mark.parametrize(("rest", "told"), [("    return total\n", True), ("", False)])
 async def test_the_editor_is_told_when_a_first_lines_block_is_complete(
     parts, rest: str, told: bool

@@ -383,8 +383,7 @@ class Engine:
         ctx = context_at(doc, line, index, settings, self.roots)
         if self.recent.typed_through(doc.uri, ctx.prompt, ctx.suffix) is not None:
             return
-        flight = self.flights.latest(doc.uri)
-        if flight is not None and _covers(flight, flight.typed_extension(ctx)):
+        if _covers(self.flights.latest(doc.uri), ctx):
             return
         ctx = self._with_other_files(doc, line, ctx)
         rendered = backend.render(ctx, settings)
@@ -889,12 +888,15 @@ def _parted(flight: Flight | None, ctx: FimContext) -> bool:
     return typed is not None and not agrees(typed, flight.raw)
 
 
-def _covers(flight: Flight, typed: str | None) -> bool:
-    """Whether the document's latest flight answers a cursor `typed` past its own.
+def _covers(flight: Flight | None, ctx: FimContext) -> bool:
+    """Whether the document's latest flight answers the cursor at `ctx`.
 
     It does while it may still say, or has said, text past it, and always at its own cursor:
     a call made there again asks the same, whatever other files now come with the prompt.
     """
+    if flight is None:
+        return False
+    typed = flight.typed_extension(ctx)
     if typed is None or not agrees(typed, flight.raw):
         return False
     return not typed or _says_more(flight, typed)

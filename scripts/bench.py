@@ -82,6 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default={},
         help="JSON settings added to fim-lsp's runs (not the baseline's), e.g. '{\"workAhead\": false}'",
     )
+    parser.add_argument(
+        "--wrong-share",
+        type=float,
+        default=0.2,
+        help="share of the mock model's answers that are wrong on purpose (default 0.2)",
+    )
     parser.add_argument("--large", action="store_true", help="also edit a 10 MB document")
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline run")
     parser.add_argument(
@@ -104,6 +110,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="directory containing the fim_lsp package to run (default: the installed one)",
     )
     args = parser.parse_args(argv)
+    if not 0 <= args.wrong_share <= 1:
+        parser.error("--wrong-share must be between 0 and 1")
     if args.files is None:
         args.files = 1 if args.quick else 5
     if args.regions is None:
@@ -165,6 +173,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         token_delay=args.token_ms / 1000,
         seed=args.seed,
         blocks=args.blocks,
+        wrong_share=args.wrong_share,
         deadline_s=45.0 if args.quick else 150.0,
     )
     if args.long:
@@ -188,6 +197,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "quick": args.quick,
             "long": args.long,
             "blocks": args.blocks,
+            "wrong_share": args.wrong_share,
             "options": args.options,
             "server_src": bench_replay.SERVER_SRC or "installed fim_lsp",
             "git": git_state(),

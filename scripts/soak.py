@@ -9,6 +9,14 @@ request comes from the mock Codestral server (scripts/mock_codestral.py) on 127.
 
     python scripts/soak.py            # 20,000 keystrokes (about a minute)
     python scripts/soak.py --quick    # 4,000 keystrokes, a smoke test
+    python scripts/soak.py --work-ahead   # the default settings, a model that knows the snippet
+
+`--work-ahead` runs the server with its default settings (adaptive debounce, calls made ahead of
+a pause, the next suggestion asked for after an accept) against a model that answers the
+snippet's own continuation wherever the typed text is the snippet's; every fourth request is a
+pause whose answer is awaited and accepted (as one edit, then the item's accept command) when it
+is what the typist was about to type. Typing through, streams kept and adopted, the calls made
+ahead and the accepts then run thousands of times, and their per-document state with them.
 
 Exit code 1 when RSS grew by more than `--limit-mb` after the warm-up.
 """
@@ -40,6 +48,21 @@ SNIPPET = (
     "    return out\n\n"
 )
 HEADER = "import math\nimport os\n\n\nclass Model:\n    pass\n\n\n"
+# How much of the prompt's end the snippet model looks for in the snippet (--work-ahead).
+TAIL = 12
+
+
+def snippet_answer(body: dict[str, Any]) -> Reply:
+    """The snippet's continuation where the prompt ends (the rest of its line and the next
+    line), when the prompt's last characters are the snippet's; else nothing."""
+    tail = str(body.get("prompt", ""))[-TAIL:]
+    cycle = SNIPPET * 2
+    at = cycle.find(tail) if len(tail) == TAIL else -1
+    if at < 0:
+        return Reply(text="")
+    start = at + TAIL
+    end = cycle.find("\n", cycle.find("\n", start) + 1)
+    return Reply(text=cycle[start:end])
 
 
 class Typist:
@@ -67,6 +90,42 @@ class Typist:
         before = self.text[:offset]
         line = before.count("\n")
         return {"line": line, "character": len(before) - (before.rfind("\n") + 1)}
+
+    def upcoming(self, n: int) -> str:
+        """The next `n` characters of the snippet this typist is about to type."""
+        start = self.typed % len(SNIPPET)
+        return (SNIPPET * (2 + n // len(SNIPPET)))[start : start + n]
+
+    def accept(self, server: RawServer, reply: dict[str, Any]) -> bool:
+        """Take the reply's first item when it inserts, at the cursor, what comes next: one
+        edit inserting it, then the item's command (the accept notice), as VS Code does."""
+        items = (reply.get("result") or {}).get("items") or []
+        if not items or not isinstance(items[0].get("insertText"), str):
+            return False
+        item, cursor = items[0], self._position(len(self.text))
+        text = item["insertText"]
+        where = item.get("range") or {"start": cursor, "end": cursor}
+        if not text or where["start"] != cursor or where["end"] != cursor:
+            return False
+        if self.upcoming(len(text)) != text:
+            return False
+        self.version += 1
+        self.text += text
+        self.typed += len(text)
+        server.notify(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": self.uri, "version": self.version},
+                "contentChanges": [{"range": where, "text": text}],
+            },
+        )
+        command = item.get("command")
+        if command:
+            server.call(
+                "workspace/executeCommand",
+                {"command": command["command"], "arguments": command.get("arguments", [])},
+            )
+        return True
 
     def keystroke(self) -> None:
         """Type the next character of the snippet; every 23rd keystroke is a backspace."""
@@ -115,18 +174,24 @@ def soak(
     per_document: int,
     ask_every: int,
     max_seconds: float,
+    work_ahead: bool = False,
 ) -> dict[str, Any]:
     """Run the soak; returns the samples and the summary."""
-    with MockCodestral(responder=lambda body: Reply(text="values[i]")) as mock:
+    responder = snippet_answer if work_ahead else (lambda body: Reply(text="values[i]"))
+    with MockCodestral(responder=responder) as mock:
         env = {**os.environ, "MISTRAL_API_KEY": "sk-soak-0123456789"}
         with RawServer(env=env) as server:
-            server.initialize({"endpoint": mock.url, "debounceMs": 0, "adaptiveDebounce": False})
+            if work_ahead:
+                server.initialize({"endpoint": mock.url})
+            else:
+                settings = {"debounceMs": 0, "adaptiveDebounce": False}
+                server.initialize({"endpoint": mock.url, **settings})
             started = time.monotonic()
             opened = 0
             typists: list[Typist] = []
             pending: Any = None
             samples: list[tuple[int, int]] = [(0, server.rss_kib())]
-            answered = cancelled = 0
+            answered = cancelled = accepted = 0
             done = 0
             while done < keystrokes and time.monotonic() - started < max_seconds:
                 # Keep `documents` open; a document typed `per_document` times is closed.
@@ -146,6 +211,12 @@ def soak(
                         answered += "result" in reply
                         cancelled += "error" in reply
                     pending = typist.ask()
+                    if work_ahead and done % (4 * ask_every) == 0:
+                        # A pause: the answer is awaited, and taken when it is right.
+                        reply = server.response(pending, 30)
+                        pending = None
+                        answered += "result" in reply
+                        accepted += typist.accept(server, reply)
                 if done % sample == 0:
                     if pending is not None:
                         server.response(pending, 30)
@@ -166,6 +237,7 @@ def soak(
         "documents_opened": opened,
         "requests_answered": answered,
         "requests_cancelled": cancelled,
+        "accepted": accepted,
         "model_requests": model_requests,
         "seconds": round(elapsed, 1),
         "rss_start_mb": round(samples[0][1] / 1024, 1),
@@ -192,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ask-every", type=int, default=8, help="keystrokes between requests")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="stop early after this")
     parser.add_argument("--limit-mb", type=float, default=5.0, help="allowed growth")
+    parser.add_argument(
+        "--work-ahead",
+        action="store_true",
+        help="default settings, a model that knows the snippet, pauses and accepts",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     keystrokes = 4_000 if args.quick else args.keystrokes
@@ -204,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         per_document=args.per_document,
         ask_every=args.ask_every,
         max_seconds=args.max_seconds,
+        work_ahead=args.work_ahead,
     )
     if args.json:
         print(json.dumps(result))
@@ -211,7 +289,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{result['keystrokes']} keystrokes over {result['documents_opened']} documents "
             f"in {result['seconds']} s; {result['requests_answered']} requests answered, "
-            f"{result['requests_cancelled']} cancelled, {result['model_requests']} reached the model"
+            f"{result['requests_cancelled']} cancelled, {result['accepted']} accepted, "
+            f"{result['model_requests']} reached the model"
         )
         print(
             f"RSS: start {result['rss_start_mb']} MB, after {warmup} keystrokes "

@@ -8,6 +8,7 @@ answers into the error tree with a hint for the user, and checks the server's he
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import math
 import time
@@ -39,17 +40,29 @@ RETRY_AFTER_CAP = 60.0
 # The most bytes a whole (not streamed) answer may take.
 _WHOLE_BODY_LIMIT = 4 << 20
 
-# What identifies a rendered request for the cache: its URL and its body, frozen.
-CacheKey = tuple[str, tuple[Any, ...]]
+# What identifies a rendered request for the cache: a digest of its URL and body (16 bytes, so
+# a cache entry costs the same whatever the size of the prompt it was asked for).
+CacheKey = bytes
 
 
-def _freeze(value: Any) -> Any:
-    """A JSON value as nested tuples (hashable, equal exactly when the JSON is)."""
-    if isinstance(value, dict):
-        return tuple((k, _freeze(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return ("[", *(_freeze(v) for v in value))
-    return value
+def _feed(digest: hashlib.blake2b, value: Any) -> None:
+    """Add a JSON value to `digest`, each part tagged and sized, so that two values feed the
+    same bytes exactly when they are equal (as the JSON sent would be)."""
+    if isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")  # an editor may send a lone surrogate
+        digest.update(b"s%d:" % len(data))
+        digest.update(data)
+    elif isinstance(value, dict):
+        digest.update(b"{%d:" % len(value))
+        for key, item in value.items():
+            _feed(digest, key)
+            _feed(digest, item)
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[%d:" % len(value))
+        for item in value:
+            _feed(digest, item)
+    else:  # numbers, booleans, None
+        digest.update(b"%s%s;" % (type(value).__name__.encode(), repr(value).encode()))
 
 
 @dataclass(frozen=True)
@@ -64,11 +77,14 @@ class Rendered:
 
     @cached_property
     def key(self) -> CacheKey:
-        """The cache key: exactly what is sent, so it cannot fall out of step with it.
+        """The cache key: a digest of exactly what is sent, so it cannot fall out of step with it.
 
-        The body frozen, not serialised: a cache hit costs no JSON encoding.
+        The body is fed to the digest as it is, not serialised: a cache hit costs no JSON encoding.
         """
-        return (self.url, _freeze(self.body))
+        digest = hashlib.blake2b(digest_size=16)
+        _feed(digest, self.url)
+        _feed(digest, self.body)
+        return digest.digest()
 
     @cached_property
     def content(self) -> bytes:

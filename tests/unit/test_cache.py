@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fim_lsp.backends import backend_for
 from fim_lsp.cache import Recent, Shown, SuggestionCache, type_through
 from fim_lsp.context import FimContext
@@ -33,6 +35,35 @@ def test_key_covers_everything_that_decides_the_answer() -> None:
         assert other != key
     # The key never depends on the API key: switching keys must not serve another account's text.
     assert cache_key(Settings(endpoint="http://a", api_key="x"), "p", "s") == key
+
+
+def test_key_tells_apart_bodies_whose_parts_join_alike() -> None:
+    settings = Settings(endpoint="http://a")
+    # The cursor one character over: the same characters, split otherwise.
+    assert cache_key(settings, "ab", "c") != cache_key(settings, "a", "bc")
+    assert cache_key(settings, "", "ab") != cache_key(settings, "ab", "")
+    render = backend_for("codestral").render(FimContext("p", "s"), settings)
+    for body, other in (
+        ({"n": 1}, {"n": True}),  # JSON 1 and true
+        ({"n": 1}, {"n": 1.0}),  # sent as 1 and 1.0
+        ({"a": None}, {"a": "None"}),
+        ({"a": ["x", "y"]}, {"a": ["xy"]}),
+        ({"a": "b", "c": "d"}, {"a": "bc", "": "d"}),
+    ):
+        first = dataclasses.replace(render, body=body).key
+        assert first != dataclasses.replace(render, body=other).key, (body, other)
+        assert first == dataclasses.replace(render, body=dict(body)).key
+
+
+def test_key_is_a_small_digest_whatever_the_prompt() -> None:
+    # A cache of 512 entries must not hold 512 prompts: with the largest windows allowed that
+    # would be hundreds of megabytes for ten minutes.
+    settings = Settings(endpoint="http://a")
+    small, large = cache_key(settings, "p", "s"), cache_key(settings, "x" * 400_000, "y" * 4000)
+    assert isinstance(large, bytes)
+    assert len(small) == len(large) == 16
+    # A lone surrogate (an editor's half of a pair) is text like any other, not a crash.
+    assert cache_key(settings, "a\ud800", "") != cache_key(settings, "a\udc00", "")
 
 
 def test_cache_remembers_none_as_an_answer() -> None:

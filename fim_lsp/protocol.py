@@ -271,8 +271,10 @@ class FimProtocol(LanguageServerProtocol):
         self.problems(
             f"request failed {type(err).__name__}",
             logging.ERROR,
-            "request %.80r failed: %.200r",
+            # The message, not the repr: a UnicodeError's repr holds the whole text it failed on.
+            "request %.80r failed: %s: %.200s",
             msg_id,
+            type(err).__name__,
             err,
             exc_info=err,
         )

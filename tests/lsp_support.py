@@ -80,7 +80,7 @@ class Editor:
         before = self.text[:offset]
         line = before.count("\n")
         col_text = before[before.rfind("\n") + 1 :]
-        return types.Position(line, len(col_text.encode("utf-16-le")) // 2)
+        return types.Position(line, len(col_text.encode("utf-16-le", "surrogatepass")) // 2)
 
     def type(self, offset: int, chars: str) -> int:
         """Insert `chars` at `offset`; returns the new cursor offset."""

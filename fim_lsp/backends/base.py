@@ -88,8 +88,15 @@ class Rendered:
 
     @cached_property
     def content(self) -> bytes:
-        """The body as sent."""
-        return json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode()
+        """The body as sent (a lone surrogate, which UTF-8 cannot hold, goes as U+FFFD)."""
+        text = json.dumps(self.body, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode()
+        except UnicodeEncodeError:
+            # An editor's buffer may hold half of a pair (JSON allows "\ud800"); the model
+            # server would refuse the body, so the half goes as the replacement character.
+            whole = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return whole.encode()
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,18 @@ async def test_settings_of_the_wrong_shape_are_ignored(start_server, mock):
     assert mock.requests[-1].body["model"] == "codestral-latest"
     assert any("fimLsp.stop" in m.message for m in client.messages)
     assert any("fimLsp.model" in m.message for m in client.messages)
+
+
+async def test_a_lone_surrogate_in_the_document_still_gets_suggestions(start_server, mock):
+    # JSON allows "\ud800" and an editor's buffer may hold half of a pair; UTF-8 cannot carry
+    # it, so the body sent to the model has U+FFFD in its place instead of failing to encode.
+    mock.responder = lambda body: Reply(text="b + 1")
+    client = await start_server({"endpoint": mock.url, "debounceMs": 0})
+    ed = Editor(client, "a = '\ud800'\n")
+    end = ed.type(len(ed.text), "b = '\ud800' + ")
+    items = await ed.complete(end, invoked=True)
+    assert [i.insert_text for i in items] == ["b + 1"]
+    # The half pair is one UTF-16 unit: the item sits right at the cursor.
+    assert items[0].range is not None and items[0].range.start == ed.position(end)
+    assert items[0].range.start.character == 10
+    assert mock.requests[-1].body["prompt"] == "a = '\ufffd'\nb = '\ufffd' + "

@@ -84,6 +84,15 @@ def test_stop_is_sent_as_a_list_only_when_set() -> None:
     assert body["stop"] == ["\n\n"]
 
 
+def test_a_lone_surrogate_is_sent_as_the_replacement_character() -> None:
+    # Half of a pair (an editor's buffer may hold one) cannot be UTF-8: the body would not encode.
+    lone = CODESTRAL.render(FimContext("s = '\ud83d'", "'  # \udc00\U0001f600"), SETTINGS)
+    body = json.loads(lone.content.decode("utf-8"))
+    assert (body["prompt"], body["suffix"]) == ("s = '\ufffd'", "'  # \ufffd\U0001f600")
+    whole = CODESTRAL.render(FimContext("s = '\U0001f600'", ""), SETTINGS)
+    assert json.loads(whole.content.decode("utf-8"))["prompt"] == "s = '\U0001f600'"
+
+
 def test_documented_sampling_fields_are_sent_when_set() -> None:
     settings = Settings(top_p=0.9, min_tokens=2, random_seed=7, stop=("x",))
     body = json.loads(CODESTRAL.render(CTX, settings).content)

@@ -123,3 +123,22 @@ def test_a_failing_notification_handler_is_logged_not_popped_up(caplog: Any) -> 
     lines = [r for r in caplog.records if "boom" in r.getMessage()]
     assert len(lines) == 1 and "Traceback" not in lines[0].getMessage()
     assert "test_protocol_futures.py" in lines[0].getMessage()  # where it failed, once
+
+
+def test_a_failed_request_is_answered_and_logged_without_the_text_it_failed_on(
+    caplog: Any,
+) -> None:
+    import concurrent.futures
+
+    server = FimLanguageServer()
+    sink = Sink()
+    server.protocol.set_writer(sink)
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+    # A UnicodeError's repr holds the whole string it failed on: here, the user's code.
+    code = "def private_code():\n    return '\ud800'\n"
+    future.set_exception(UnicodeEncodeError("utf-8", code, 34, 35, "surrogates not allowed"))
+    server.protocol._send_handler_result(future, msg_id=7)
+    assert b'"id":7' in sink.data.replace(b" ", b"") and b"-32603" in sink.data
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "UnicodeEncodeError" in logged and "surrogates not allowed" in logged
+    assert "private_code" not in logged

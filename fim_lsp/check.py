@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .backends import BackendError, Probe, backend_for
+from .backends import BackendError, Probe, backend_for, host_of
 from .backends.client import make_client
 from .client_hints import key_setting
 from .context import FimContext
-from .redaction import add_secret
+from .redaction import HIDDEN, add_secret
 from .settings import Settings, explain_settings, unwrap
 
 OK, FAIL = "\u2713", "\u2717"
@@ -57,10 +57,11 @@ def proxy_for(url: str, env: Mapping[str, str]) -> str:
 
 
 def _redact_url(url: str) -> str:
+    """`url` for a report line: its password (`user:password@`), if any, hidden."""
     parts = urlsplit(url)
-    if parts.password or parts.username:
-        return parts._replace(netloc=f"<hidden>@{parts.hostname}:{parts.port}").geturl()
-    return url
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=f"{parts.username}:{HIDDEN}@{host_of(url)}").geturl()
 
 
 def _connection_line(err: httpx.HTTPError, url: str) -> str:
@@ -88,7 +89,7 @@ async def run_check(raw: Mapping[str, Any], env: Mapping[str, str] | None = None
     for problem in problems:
         report.add(False, problem.removeprefix("fim-lsp: "))
     report.add(True, f"backend: {settings.backend} ({origins['backend']})")
-    report.add(True, f"endpoint: {settings.base_url} ({origins['endpoint']})")
+    report.add(True, f"endpoint: {_redact_url(settings.base_url)} ({origins['endpoint']})")
     model = f"{settings.model} ({origins['model']})" if settings.model else origins["model"]
     report.add(True, f"model: {model}")
     if settings.api_key:
@@ -115,7 +116,7 @@ async def run_check(raw: Mapping[str, Any], env: Mapping[str, str] | None = None
         try:
             probes: list[Probe] = await backend.health(client, settings, env)
         except httpx.HTTPError as err:
-            report.add(False, _connection_line(err, settings.base_url))
+            report.add(False, _connection_line(err, _redact_url(settings.base_url)))
             return report
         for probe in probes:
             report.add(probe.ok, probe.line)

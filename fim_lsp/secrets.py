@@ -227,6 +227,18 @@ def _bare_value(value: str) -> bool:
     return _assigned_value(value) and any(c.isdigit() for c in value)
 
 
+# A URL's password that only says where one goes (examples, documentation).
+_URL_PASSWORD_WORD = re.compile(r"pass(?:word|wd)?|pwd|secret", re.IGNORECASE)
+
+
+def _url_password(value: str) -> bool:
+    """A URL's password that is one: not a template (`${DB_PASSWORD}`, `{password}`, `<pass>`)
+    nor the word itself (`user:pass@`)."""
+    if _NOT_A_VALUE.search(value) or _URL_PASSWORD_WORD.fullmatch(value):
+        return False
+    return not (value[0] in "{<[" and value[-1] in "}>]")
+
+
 _HEX = re.compile(r"[0-9a-fA-F\-]+")
 # Words of an identifier: Capitalised or lower-case runs, upper-case runs, digit runs.
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -288,6 +300,9 @@ _TOKEN_RULES: tuple[_Rule, ...] = (
         None,
         "A-Za-z0-9_\\-",
     ),
+    # The password of a URL's user info (scheme://user:password@host: a database, a broker, a
+    # git remote); the user name and the host stay.
+    _rule("url-password", r"://[^\s/?#@:\"'`<>]*:([^\s/?#@\"'`<>]+)@", _url_password, ""),
     # A quoted literal (its closing quote may lie beyond the end of a window).
     _rule("random-literal", r"[\"'`]([A-Za-z0-9+/=_\-]{24,512})(?=[\"'`]|\Z)", _random_literal, ""),
 )

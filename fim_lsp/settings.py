@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .backends import BACKENDS as _REGISTRY
-from .backends import backend_for, loopback
+from .backends import backend_for, host_of, loopback
 from .backends.codestral import CODESTRAL_ENDPOINT, MISTRAL_ENDPOINT
 from .backends.templates import valid_template
 
@@ -89,7 +89,7 @@ class Settings:
     @property
     def host(self) -> str:
         """The endpoint's host, for messages that say who rejected a key."""
-        return urlsplit(self.endpoint).netloc or self.endpoint
+        return host_of(self.endpoint)
 
     def language_enabled(self, language_id: str) -> bool:
         """Whether suggestions are on for a document of this language."""
@@ -307,12 +307,12 @@ def _resolve_key_and_endpoint(
             and not loopback(parts.hostname or "")
         ):
             notes.append(
-                f"fim-lsp: not sending {variable} to {host}: that endpoint comes from the "
+                f"fim-lsp: not sending {variable} to {host_of(endpoint)}: that endpoint comes from the "
                 f"settings, not from the environment. Set {SECTION}.apiKey in the same settings "
                 "as the endpoint, or FIM_LSP_ENDPOINT beside the key, to send a key there."
             )
             key = ""
-            origins["api_key"] = f"withheld ({variable} is not for {host})"
+            origins["api_key"] = f"withheld ({variable} is not for {host_of(endpoint)})"
     parts = urlsplit(endpoint)
     headers: tuple[tuple[str, str], ...] = values.get("headers", ())
     if parts.scheme == "http" and not loopback(parts.hostname or ""):
@@ -322,7 +322,7 @@ def _resolve_key_and_endpoint(
                 (["the API key"] if key else []) + [f"header {name}" for name in secret]
             )
             notes.append(
-                f"fim-lsp: not sending {what} to {parts.netloc} over plain http://, where anyone "
+                f"fim-lsp: not sending {what} to {host_of(endpoint)} over plain http://, where anyone "
                 "on the way can read it: use https://. (A local Ollama or llama.cpp needs no key.)"
             )
         if key:

@@ -1,6 +1,15 @@
 """Model backends: one module per API dialect behind the `Backend` protocol, one error tree."""
 
-from .base import RETRY_AFTER_CAP, Backend, CacheKey, Probe, Rendered, loopback, retry_after
+from .base import (
+    RETRY_AFTER_CAP,
+    Backend,
+    CacheKey,
+    Probe,
+    Rendered,
+    host_of,
+    loopback,
+    retry_after,
+)
 from .codestral import CodestralBackend
 from .errors import (
     APIConnectionError,
@@ -46,6 +55,7 @@ __all__ = [
     "ServerError",
     "StreamError",
     "backend_for",
+    "host_of",
     "loopback",
     "retry_after",
 ]

@@ -485,5 +485,6 @@ def model_list_lines(
 
 
 def host_of(url: str) -> str:
-    """The host (and port) of a URL, for messages."""
-    return urlsplit(url).netloc or url
+    """The host (and port) of a URL, for messages: never the user info (`user:password@`)."""
+    netloc = urlsplit(url).netloc
+    return netloc.rpartition("@")[2] if netloc else url

@@ -227,3 +227,20 @@ async def test_the_server_runs_the_check_as_its_fimlsp_check_command(start_serve
     assert result["ok"] is True, result
     assert any("FIM call: first token" in line for line in result["lines"])
     assert result["text"] == "\n".join(result["lines"])
+
+
+def test_a_password_in_the_endpoint_url_is_never_printed() -> None:
+    # http://user:password@host (a gateway behind basic auth): the check says the host, and the
+    # endpoint line keeps the user name but not the password, also when the host cannot be reached.
+    password = "gw-Pass-7781x"
+    with MockFim("llamacpp", reply=lambda body: "a + b") as mock:
+        url = mock.url.replace("http://", f"http://gateway:{password}@")
+        reached = check({"backend": "llamacpp", "endpoint": url})
+    unreached = check(
+        {"backend": "llamacpp", "endpoint": f"http://gateway:{password}@127.0.0.1:{dead_port()}"}
+    )
+    assert reached.returncode == 0, reached.stdout + reached.stderr
+    assert "endpoint: http://gateway:<hidden>@127.0.0.1:" in reached.stdout
+    assert unreached.returncode == 1 and failures(unreached)
+    for result in (reached, unreached):
+        assert password not in result.stdout + result.stderr

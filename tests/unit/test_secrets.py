@@ -82,6 +82,12 @@ CASES = [
     ("json", f'{{"stripe": {{"secret_key": "{STRIPE}"}}}}\n', STRIPE),
     ("json", f'{{"token": "{JWT}"}}\n', JWT),
     ("json", f'{{"aws_secret_access_key": "{AWS_SECRET}"}}\n', AWS_SECRET),
+    # A URL's password: connection strings, brokers, git remotes, proxies.
+    ("python", 'DATABASE_URL = "postgres://admin:Zq8pL2mW7x@db.internal:5432/app"\n', "Zq8pL2mW7x"),
+    ("javascript", 'createClient({ url: "redis://:Zx9pLq2mW7@cache:6379/0" });\n', "Zx9pLq2mW7"),
+    ("yaml", "celery:\n  broker_url: amqp://app:Tr0ub4dor3@mq:5672//\n", "Tr0ub4dor3"),
+    ("shellscript", "git clone https://ci:c1-d3pl0y@git.corp.net/app.git\n", "c1-d3pl0y"),
+    ("dotenv", "MONGO_URI=mongodb+srv://svc:n0t%40guessable@cluster0.net/db\n", "n0t%40guessable"),
 ]
 
 
@@ -201,6 +207,14 @@ ORDINARY = [
     "kubectl get secret my-secret -o yaml\n",
     "# password must be at least 8 characters\n",
     '{"name": "left-pad", "version": "1.3.0", "main": "index.js"}\n',
+    # URLs with no password in them, or only where one goes.
+    'url = f"postgresql://{user}:{password}@{host}/{db}"\n',
+    'DSN = "postgres://app:${DB_PASSWORD}@db/app"\n',
+    'proxy = "http://user:pass@proxy.local:3128"\n',
+    'remote = "ssh://git@github.com/org/repo.git"\n',
+    'health = "http://[::1]:8080/health"\n',
+    'link = "https://example.org/a@b"  # mailto:bob@example.org\n',
+    'url = "http://user:@host/"\n',
 ]
 
 

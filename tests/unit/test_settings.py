@@ -220,3 +220,9 @@ def test_read_on_lines_is_a_whole_number_from_0_to_100() -> None:
     for bad in (-1, 101, 2.5, "4", True):
         s, problems = parse_settings({"readOnLines": bad}, env={})
         assert s.read_on_lines == 4 and len(problems) == 1 and "readOnLines" in problems[0]
+
+
+def test_the_host_said_in_messages_never_carries_a_urls_password() -> None:
+    settings = Settings(endpoint="https://gateway:s3cret-Pw@llm.corp.net:8443/v1")
+    assert settings.host == "llm.corp.net:8443"
+    assert Settings(endpoint="http://127.0.0.1:11434").host == "127.0.0.1:11434"

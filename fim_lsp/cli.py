@@ -114,7 +114,11 @@ async def complete_once(spec: str, settings_json: str | None) -> int:
         raw = json.loads(settings_json) if settings_json else {}
         if not isinstance(raw, dict):
             raise ValueError("--settings must be a JSON object")
-    except (OSError, UnicodeDecodeError, ValueError) as err:
+    except UnicodeDecodeError as err:
+        reason = f"{err.reason} at byte {err.start}"
+        sys.stderr.write(f"fim-lsp: {path} is not UTF-8 text ({reason})\n")
+        return 2
+    except (OSError, ValueError) as err:
         sys.stderr.write(f"fim-lsp: {err}\n")
         return 2
     settings, problems = parse_settings(raw)

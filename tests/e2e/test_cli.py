@@ -95,6 +95,14 @@ def test_complete_with_a_bad_position(tmp_path: Path) -> None:
     assert "LINE and COL start at 1" in result.stderr
 
 
+def test_complete_on_a_file_that_is_not_utf8_names_it(tmp_path: Path) -> None:
+    latin1 = tmp_path / "legacy.py"
+    latin1.write_bytes(b'name = "Jos\xe9"\nx = ')
+    result = run("complete", f"{latin1}:2:5", env=server_env(MISTRAL_API_KEY=API_KEY))
+    assert result.returncode == 2
+    assert f"{latin1} is not UTF-8 text" in result.stderr and "byte 11" in result.stderr
+
+
 def test_version() -> None:
     result = run("--version", env=server_env())
     assert result.returncode == 0 and result.stdout.startswith("fim-lsp ")

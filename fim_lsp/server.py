@@ -40,6 +40,8 @@ CHECK_COMMAND = "fimLsp.check"
 STATUS_DELAY = 0.05
 # Seconds between checks that the editor process (initialize's processId) still exists.
 PARENT_POLL = 2.0
+# Seconds the editor has to answer workspace/configuration (a client may never answer it).
+CONFIG_PULL_TIMEOUT = 5.0
 # Copilot's notifications, which VS Code (through the extension) and the Neovim plugin send.
 DID_SHOW = "textDocument/didShowCompletion"
 DID_PARTIALLY_ACCEPT = "textDocument/didPartiallyAcceptCompletion"
@@ -252,9 +254,19 @@ class FimLanguageServer(LanguageServer):
         if not self.config_pull_supported:
             return
         try:
-            result = await self.workspace_configuration_async(
-                types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+            result = await asyncio.wait_for(
+                self.workspace_configuration_async(
+                    types.ConfigurationParams(items=[types.ConfigurationItem(section=SECTION)])
+                ),
+                CONFIG_PULL_TIMEOUT,
             )
+        except asyncio.TimeoutError:
+            # A client that never answers: the settings it gave in initialize (or pushed) hold.
+            log.warning(
+                "workspace/configuration: no answer within %g s; the settings stay as they were",
+                CONFIG_PULL_TIMEOUT,
+            )
+            return
         except Exception as err:  # a client that fails this request must not stop the server
             log.warning("workspace/configuration failed: %s", err)
             return

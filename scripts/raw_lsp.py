@@ -83,6 +83,8 @@ class RawServer:
         self.responses: dict[Any, list[dict[str, Any]]] = {}
         self.notifications: list[dict[str, Any]] = []
         self.requests_from_server: list[dict[str, Any]] = []
+        # Requests from the server this client never answers (a broken client).
+        self.unanswered: set[str] = set()
         self.stdout_error: Exception | None = None
         self.stderr = bytearray()
         self._ids = itertools.count(1)
@@ -117,7 +119,8 @@ class RawServer:
         with self._lock:
             if "method" in message and "id" in message:
                 self.requests_from_server.append(message)
-                self._answer_server_request(message)
+                if message["method"] not in self.unanswered:
+                    self._answer_server_request(message)
             elif "method" in message:
                 self.notifications.append(message)
             else:

@@ -9,6 +9,8 @@ from lsp_support import API_KEY, server_env
 from mock_codestral import MockCodestral, Reply
 from raw_lsp import RawServer
 
+from fim_lsp.server import CONFIG_PULL_TIMEOUT
+
 URI = "file:///tmp/life.py"
 SOURCE = "def add(a, b):\n    return \n"
 INLINE = {
@@ -168,3 +170,31 @@ def test_exit_sent_right_behind_shutdown_is_code_0(mock: MockCodestral) -> None:
         server.notify("exit")
         assert server.wait(5) == 0
     assert_quiet(server)
+
+
+def test_an_editor_that_never_answers_workspace_configuration_is_not_waited_for(
+    mock: MockCodestral,
+) -> None:
+    mock.responder = lambda body: Reply(text="a + b")
+    server = RawServer("-v", env=server_env(MISTRAL_API_KEY=API_KEY))
+    server.unanswered.add("workspace/configuration")
+    with server:
+        server.initialize({"endpoint": mock.url, "debounceMs": 0})
+        server.notify(
+            "textDocument/didOpen",
+            {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": SOURCE}},
+        )
+        # Meanwhile the initialization options hold.
+        reply = server.call("textDocument/inlineCompletion", INLINE, timeout=10)
+        assert [i["insertText"] for i in reply["result"]["items"]] == ["a + b"]
+        # The pull gives up with a line in the log, and settings pushed later still apply.
+        deadline = time.monotonic() + CONFIG_PULL_TIMEOUT + 5
+        while "workspace/configuration: no answer within" not in server.stderr_text():
+            assert time.monotonic() < deadline, server.stderr_text()[-2000:]
+            time.sleep(0.1)
+        server.notify(
+            "workspace/didChangeConfiguration", {"settings": {"fimLsp": {"enable": False}}}
+        )
+        reply = server.call("textDocument/inlineCompletion", INLINE, timeout=10)
+        assert reply["result"]["items"] == []
+        assert_quiet(server)

@@ -75,10 +75,16 @@ def _cut(lines: list[str], view: View, final: bool) -> int | None:
     return end
 
 
+# How much of the cursor's line before it a loop on one phrase is looked for in: a loop the
+# suggestion goes on with shows in its last copies, and a minified line may be the whole window.
+_LOOP_PREFIX = 1000
+
+
 def _loop_at(first: str, view: View) -> int | None:
     """Where in the suggestion's first line a loop on one phrase starts repeating, or None."""
-    at = repetition.in_line(view.line_prefix + first)
-    return None if at is None else max(0, at - len(view.line_prefix))
+    before = view.line_prefix[-_LOOP_PREFIX:]
+    at = repetition.in_line(before + first)
+    return None if at is None else max(0, at - len(before))
 
 
 def prepare(ctx: FimContext) -> None:

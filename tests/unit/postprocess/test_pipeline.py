@@ -62,3 +62,26 @@ def test_stream_done_stops_early() -> None:
 
 def test_stream_done_waits_without_a_full_line() -> None:
     assert not stream_done("a, b", at("x = foo(█)\n"))
+
+
+def test_a_minified_line_costs_a_bounded_look_for_loops(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The loop check (a regex with a back-reference, about 1.4 µs a character) looks at the end
+    # of the cursor's line only: a minified line may fill the whole window, on every delta.
+    from fim_lsp.postprocess import repetition
+
+    seen: list[int] = []
+    real = repetition.in_line
+
+    def counted(line: str) -> int | None:
+        seen.append(len(line))
+        return real(line)
+
+    monkeypatch.setattr(repetition, "in_line", counted)
+    minified = "var a=" + ",".join(f"x{i}" for i in range(3000)) + "█;\n"
+    ctx = at(minified, "javascript")
+    looping = ",y = y = y = y = y = y"
+    result = postprocess(looping, ctx)
+    stream(looping + "\nfoo()\n", ctx)
+    assert seen and max(seen) <= 1000 + len(looping) + len("\nfoo()\n")
+    # The loop the suggestion runs into is still cut after its first copy.
+    assert result is not None and result.text.count("y =") == 1, result

@@ -14,6 +14,8 @@ _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 # A control line without a brace: its body is one statement, then the block goes on.
 _BRACELESS = re.compile(r"\s*(\}\s*)?(if|for|while|else if|else)\b.*[)\w]\s*$")
 _CONTINUES = re.compile(r"(\|>|%>%|%\w*%|&&|\|\||\+|\band|\bor)\s*$")
+# A brace alone on its line (Allman style): the block of the statement above opens there.
+_ALLMAN = re.compile(r"\s*\{\s*(?://.*|/\*.*)?$")
 
 
 def _opens_block(line: str) -> bool:
@@ -41,7 +43,7 @@ def cut(lines: list[str], view: View) -> int | None:
     first = line_prefix + lines[0]
     if is_blank(first):
         return None
-    same_level = False
+    same_level = allman = False
     scanner = view.scan_from_line_start(lines[0])
     first_depth = scanner.depth
     # Brackets opened before the cursor on its line and still open after the first line: the
@@ -78,6 +80,8 @@ def cut(lines: list[str], view: View) -> int | None:
                 # It opens a block whose body the document holds right below (`namespace a {`).
                 return 1
             inside = True
+            # Unless the document already has it, an Allman `{` may open the statement's block.
+            allman = first_depth <= 0 and not (nxt is not None and _ALLMAN.match(nxt[1]))
             # At the end of the file the statement's block goes on after it (the user writes
             # new code there), and a braceless `if (...)` has one statement, then its block.
             same_level = view.at_end
@@ -229,6 +233,19 @@ def cut(lines: list[str], view: View) -> int | None:
             if comments_from is None:
                 comments_from = i
             continue
+        if (
+            allman
+            and width == base
+            and not after_blank
+            and _ALLMAN.match(line)
+            and syntax.block_comment  # the C family, where braces are written this way
+        ):
+            # The statement finished on the cursor's line opens its block on this one (Allman
+            # braces): the block's lines follow inside it, and its closer ends the suggestion.
+            allman = False
+            comments_from = None
+            continue
+        allman = False
         ends = blocks.state([first, *lines[1:i]], line, view)
         if ends == "duplicate":
             return comments_from if comments_from is not None else i

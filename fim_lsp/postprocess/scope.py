@@ -218,6 +218,10 @@ def cut(lines: list[str], view: View) -> int | None:
         if start_depth > hold:
             # Inside brackets the suggestion opened: they decide, though not left of its start.
             if width < base and not _keeps_column(stripped, syntax.preprocessor):
+                if scanner.depth == hold and stripped[:1] in CLOSING and comments_from is None:
+                    # The closer of the suggestion's own brackets, left of its start (the
+                    # model indented the block too shallow): without it they stay open.
+                    return i + 1
                 return comments_from if comments_from is not None else i
             comments_from = None
             continue

@@ -82,10 +82,21 @@ def cut(lines: list[str], view: View) -> int | None:
             continue
         if _strong(first) or _terminal(first):
             return i
+        if i and line.lstrip()[:1] in CLOSING and _closes_its_own(lines[:i], view):
+            continue  # the closer of a block the suggestion opened, not the document's
         later = next((j for j in range(i + 1, len(lines)) if not is_blank(lines[j])), None)
         if later is not None and (second is None or same_line(lines[later], second)):
             return i
     return None
+
+
+def _closes_its_own(before: list[str], view: View) -> bool:
+    """Whether brackets the suggestion opened in `before` are still open after it."""
+    scanner = view.scan_from_line_start(before[0])
+    for line in before[1:]:
+        scanner.newline()
+        scanner.feed(line)
+    return scanner.depth > max(0, view.at_cursor.depth)
 
 
 def drop_echoed_last_line(text: str, view: View) -> str:

@@ -321,6 +321,10 @@ def trim_start(text: str, view: View) -> str:
     if newline > 0 and is_blank(text[:newline]):
         # Spaces before the first newline would be trailing whitespace on the cursor's line.
         return text[newline:]
+    if _break_left_out(text, view):
+        # After a `{` that ends the line, the model wrote the block's first line, indented,
+        # without the line break before it (`{    return x;`).
+        return "\n" + text
     if not _single_stray_space(text):
         return text
     if not view.at_cursor.in_code:
@@ -342,6 +346,20 @@ def trim_start(text: str, view: View) -> str:
     elif _MEMBER_DOT.search(line_prefix) or _split_word(line_prefix, text, view):
         return text[1:]
     return text
+
+
+def _break_left_out(text: str, view: View) -> bool:
+    """Whether `text` is an indented line that belongs below the cursor's `{`-ended line."""
+    body = text.lstrip(" \t")
+    lead = text[: len(text) - len(body)]
+    return (
+        indent_width(lead) >= 2
+        and body[:1] not in ("", "\n")
+        and not view.mid_line
+        and view.at_cursor.in_code
+        and view.line_prefix.rstrip().endswith("{")
+        and indent_width(lead) > indent_width(view.line_prefix)
+    )
 
 
 def _split_word(line_prefix: str, text: str, view: View) -> bool:

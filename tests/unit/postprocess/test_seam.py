@@ -32,6 +32,9 @@ from fim_lsp.postprocess.seam import trim_end, trim_start
         # The space would split the word being typed (the whole word is used nearby).
         ("return_value = 1\nprint(retur█)\n", " n_value", "n_value"),
         ("exports.int32ToIpv4 = f\nx = int32ToIpv█\n", " 4", "4"),
+        # After a `{` that ends the line, an indented line with its line break left out.
+        ("  if (ready) {█\n  }\n", "    start();", "\n    start();"),
+        ("fn f() {█\n}\n", "\tx", "\n\tx"),
     ],
 )
 def test_trim_start(doc: str, raw: str, want: str) -> None:
@@ -60,6 +63,11 @@ def test_trim_start(doc: str, raw: str, want: str) -> None:
         ("def f():\n    return█\n", " x"),
         # A block comment's star lines line up one space in.
         ("/*\n█\n", " * text"),
+        # Text after the cursor on its line, or spaces no deeper than the line's own: no line
+        # break was left out.
+        ("int zero(void) {█ }\n", "  return 0;"),
+        ("    if (x) {█\n", "  y();"),
+        ('s = "{█\n', "    x"),
     ],
 )
 def test_trim_start_keeps_meant_spaces(doc: str, raw: str) -> None:

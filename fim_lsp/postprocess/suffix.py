@@ -92,11 +92,7 @@ def cut(lines: list[str], view: View) -> int | None:
 
 def _closes_its_own(before: list[str], view: View) -> bool:
     """Whether brackets the suggestion opened in `before` are still open after it."""
-    scanner = view.scan_from_line_start(before[0])
-    for line in before[1:]:
-        scanner.newline()
-        scanner.feed(line)
-    return scanner.depth > max(0, view.at_cursor.depth)
+    return view.scan_from_line_start("\n".join(before)).depth > max(0, view.at_cursor.depth)
 
 
 def drop_echoed_last_line(text: str, view: View) -> str:

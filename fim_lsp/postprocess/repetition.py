@@ -57,6 +57,8 @@ _NEAR_COPIES = 4
 _NEAR_LINE_COPIES = 5
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`|\w+")
+# A line of a numeric literal's items: numbers, signs, commas, brackets (no names, no strings).
+_NUMBERS_ONLY = re.compile(r"[\d\s.,;+\-\[\]()]*\d[\d\s.,;+\-\[\]()]*")
 # Arms of one switch look alike by nature: they are not a loop.
 _LABEL = re.compile(r"\s*(case|when|default)\b")
 _SAME_START = 3
@@ -154,7 +156,9 @@ def near_cut(lines: list[str], final: bool) -> int | None:
         first = lines[start]
         if is_blank(first) or _LABEL.match(first):
             continue
-        for size in range(1, MAX_BLOCK_LINES + 1):
+        # Lines that are only numbers (`1,`, `[3, 4],`) are a literal's items, not a loop.
+        data = _NUMBERS_ONLY.fullmatch(keys[start].line.strip()) is not None
+        for size in range(1 + data, MAX_BLOCK_LINES + 1):
             if start + size * (_NEAR_COPIES - 1) > n:
                 break
             block = keys[start : start + size]

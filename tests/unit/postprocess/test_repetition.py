@@ -51,6 +51,10 @@ def test_lines_counting_up_need_a_long_run() -> None:
     # Same shape, different names: a table, not a loop.
     fields = [f"    self.{c} = {c}" for c in "abcdefg"]
     assert repetition.near_cut(fields, final=True) is None
+    # Items of a numeric literal counting up are data, not a loop.
+    items = ["DELAYS = [", *(f"    {100 * n}," for n in range(1, 8)), "]"]
+    assert repetition.near_cut(items, final=True) is None
+    assert repetition.near_cut([f"    [{n}, {n + 1}]," for n in range(7)], final=False) is None
 
 
 def test_phrase_looping_within_a_line() -> None:

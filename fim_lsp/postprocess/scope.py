@@ -206,6 +206,14 @@ def cut(lines: list[str], view: View) -> int | None:
             # The document's brackets say how many blocks it lacks the end of.
             if not view.lacks_closer(low):
                 return i
+            if (
+                not closer_next
+                and suffix_indent is not None
+                and suffix_indent >= max(base, width + 1)
+            ):
+                # The document goes on inside that block, at the cursor's level, below the
+                # cursor: its end comes later.
+                return i
             outermost = len(view.open_stack) - view.prefix_unmatched + low <= 0
             if not view.lacks_closer(low - 1) and outermost and not view.outer_unknown:
                 # The last block the document lacks the end of, and none is open around it.

@@ -325,6 +325,14 @@ def trim_start(text: str, view: View) -> str:
         # After a `{` that ends the line, the model wrote the block's first line, indented,
         # without the line break before it (`{    return x;`).
         return "\n" + text
+    if (
+        text[:1] == "\t"
+        and text[1:2] not in ("", " ", "\t", "\n")
+        and line_prefix[-1] == " "
+        and view.at_cursor.in_code
+    ):
+        # A tab after the space typed (`x = ` then `\t1`) is a stray gap, not alignment.
+        return text[1:]
     if not _single_stray_space(text):
         return text
     if not view.at_cursor.in_code:

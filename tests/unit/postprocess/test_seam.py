@@ -35,6 +35,8 @@ from fim_lsp.postprocess.seam import trim_end, trim_start
         # After a `{` that ends the line, an indented line with its line break left out.
         ("  if (ready) {█\n  }\n", "    start();", "\n    start();"),
         ("fn f() {█\n}\n", "\tx", "\n\tx"),
+        # A tab after the space the user typed doubles the gap.
+        ("const x = █\n", "\t1337;", "1337;"),
     ],
 )
 def test_trim_start(doc: str, raw: str, want: str) -> None:
@@ -68,6 +70,9 @@ def test_trim_start(doc: str, raw: str, want: str) -> None:
         ("int zero(void) {█ }\n", "  return 0;"),
         ("    if (x) {█\n", "  y();"),
         ('s = "{█\n', "    x"),
+        # In a string, or after a tab already there, a tab is the text's own.
+        ('s = "a █\n', "\tb"),
+        ("a\t█\n", "\tb"),
     ],
 )
 def test_trim_start_keeps_meant_spaces(doc: str, raw: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._syntax import CLOSING
+from ._syntax import CLOSING, PROSE
 from ._view import TRAILING_BLANK_LINES, View, indent_width, is_blank
 
 # A word character or a closing bracket before a dot: member access, where no space follows.
@@ -407,8 +407,30 @@ def _split_word(line_prefix: str, text: str, view: View) -> bool:
 
 
 def trim_end(text: str, view: View) -> str:
-    """Drop trailing blank lines at the end of a line (they would push the next line down)."""
+    """Drop trailing blank lines at the end of a line (they would push the next line down), and
+    spaces at the ends of the suggestion's lines."""
+    text = _line_ends_trimmed(text, view)
     if view.mid_line:
         # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
         return text
     return TRAILING_BLANK_LINES.sub("", text)
+
+
+_SPACE_AT_LINE_END = re.compile(r"[ \t]\n")
+
+
+def _line_ends_trimmed(text: str, view: View) -> str:
+    """`text` without spaces before its line breaks, but where a string or a here-document
+    goes on over the break (its text), and in prose (Markdown's two spaces break the line)."""
+    if view.language in PROSE or not _SPACE_AT_LINE_END.search(text):
+        return text
+    lines = text.split("\n")
+    scanner = view.scan_from_line_start(lines[0])
+    # Not the last line: the user may go on typing after its space (`g(2, `).
+    for k in range(len(lines) - 1):
+        if k:
+            scanner.newline()
+            scanner.feed(lines[k])
+        if scanner.string is None and scanner.heredoc is None and not scanner.in_block_comment:
+            lines[k] = lines[k].rstrip(" \t")
+    return "\n".join(lines)

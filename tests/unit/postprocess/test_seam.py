@@ -144,3 +144,22 @@ def test_indentation_into_a_block_the_cursor_line_is_not_in_yet_is_kept() -> Non
     # The editor left the cursor at the `if`'s level: the model's four spaces indent the body.
     got = postprocess("    y = 1", at("def f(x):\n    if x:\n    █\n"))
     assert got is not None and got.text == "    y = 1"
+
+
+@pytest.mark.parametrize(
+    ("doc", "raw", "want", "language"),
+    [
+        # Spaces before a line break are trailing whitespace in the file.
+        ("if (ok) {\n  █\n}\n", "a(); \n  b();\t\n  c(); ", "a();\n  b();\n  c(); ", "javascript"),
+        ("def f():\n    █\n", "x = 1  \n    \n    return x", "x = 1\n\n    return x", "python"),
+        # Inside a string that goes on over the break, the spaces are its text.
+        ("s = █\n", "`a  \nb`", "`a  \nb`", "javascript"),
+        ("s = █\n", '"""a  \nb"""', '"""a  \nb"""', "python"),
+        # Markdown breaks a line with two trailing spaces.
+        ("Intro█\n", "  \nMore text.  \nEnd.", "  \nMore text.  \nEnd.", "markdown"),
+    ],
+)
+def test_trim_end_drops_spaces_before_line_breaks_in_code(
+    doc: str, raw: str, want: str, language: str
+) -> None:
+    assert trim_end(raw, view(doc, language)) == want

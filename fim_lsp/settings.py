@@ -306,13 +306,14 @@ def _resolve_key_and_endpoint(
             and host not in backend.key_hosts()
             and not loopback(parts.hostname or "")
         ):
+            shown = host_of(endpoint)
             notes.append(
-                f"fim-lsp: not sending {variable} to {host_of(endpoint)}: that endpoint comes from the "
+                f"fim-lsp: not sending {variable} to {shown}: that endpoint comes from the "
                 f"settings, not from the environment. Set {SECTION}.apiKey in the same settings "
                 "as the endpoint, or FIM_LSP_ENDPOINT beside the key, to send a key there."
             )
             key = ""
-            origins["api_key"] = f"withheld ({variable} is not for {host_of(endpoint)})"
+            origins["api_key"] = f"withheld ({variable} is not for {shown})"
     parts = urlsplit(endpoint)
     headers: tuple[tuple[str, str], ...] = values.get("headers", ())
     if parts.scheme == "http" and not loopback(parts.hostname or ""):

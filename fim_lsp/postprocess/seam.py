@@ -359,14 +359,13 @@ def trim_start(text: str, view: View) -> str:
 def _break_left_out(text: str, view: View) -> bool:
     """Whether `text` is an indented line that belongs below the cursor's `{`-ended line."""
     body = text.lstrip(" \t")
-    lead = text[: len(text) - len(body)]
+    width = indent_width(text[: len(text) - len(body)])
     return (
-        indent_width(lead) >= 2
+        width > max(1, indent_width(view.line_prefix))
         and body[:1] not in ("", "\n")
         and not view.mid_line
         and view.at_cursor.in_code
         and view.line_prefix.rstrip().endswith("{")
-        and indent_width(lead) > indent_width(view.line_prefix)
     )
 
 

@@ -218,8 +218,10 @@ def cut(lines: list[str], view: View) -> int | None:
             if not view.lacks_closer(low - 1) and outermost and not view.outer_unknown:
                 # The last block the document lacks the end of, and none is open around it.
                 return i + 1
-            # The document closes the enclosing block: lines at this level still belong to it.
+            # The document closes the enclosing block: lines at this level still belong to it,
+            # up to a blank line (after it, the model is more likely running on into new code).
             base = limit = width
+            stop_at_blank = True
             gap_floor = body_indent = None
             comments_from = None
             continue

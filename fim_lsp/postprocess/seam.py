@@ -15,6 +15,9 @@ _TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
 _LEADING_WORD = re.compile(r"[\w$]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[^\s,;(\[] [,;)\]]")
 _WINDOW = 4000
+# Invisible format characters a model starts with (a zero-width space, a byte-order mark, a
+# direction mark), and the gap after them: pasted into code they break it and cannot be seen.
+_INVISIBLE_START = re.compile(r"[\u200b-\u200f\u2060\ufeff]+([ \t]*)")
 # A line that ends where a value must follow (`x = `, `return `, `export default `, `f(`, `a +`).
 _EXPECTS_VALUE = re.compile(
     r"(?:(?<![+\-])[=(\[,+\-*/%&|^!~?]|=>|\b(?:return|default|yield|await|throw|new|in|of))\s*\Z"
@@ -272,6 +275,11 @@ def _single_stray_space(text: str) -> bool:
 def trim_start(text: str, view: View) -> str:
     """Remove a stray leading newline, trailing spaces on the cursor's line, a doubled space."""
     line_prefix = view.line_prefix
+    invisible = _INVISIBLE_START.match(text)
+    if invisible:
+        # The gap after them goes where the user typed one; at a line's start it is indentation.
+        typed_gap = not is_blank(line_prefix) and line_prefix[-1] in " \t"
+        text = text[invisible.end() if typed_gap else invisible.start(1) :]
     if is_blank(line_prefix):
         # The cursor sits on an empty line: a leading newline would skip it.
         stripped = text.lstrip(" \t\n")

@@ -272,6 +272,27 @@ def _single_stray_space(text: str) -> bool:
     return len(text) > 1 and text[0] == " " and text[1] not in " \t\n"
 
 
+def _unshift_lines(text: str, view: View) -> str:
+    """After a stray space dropped from the first line: the lines after it, if every one of them
+    is indented one space past a level (the model shifted its whole answer), lose that space too."""
+    lines = text.split("\n")
+    step = len(view.indent_unit) if view.indent_unit.startswith(" ") else 2
+    out = [lines[0]]
+    for line in lines[1:]:
+        body = line.lstrip(" \t")
+        if not body:
+            out.append(line)
+            continue
+        level = line[: len(line) - len(body) - 1]
+        past_tabs = level and not level.strip("\t")
+        past_spaces = not level.strip(" ") and (len(level) + 1) % step == 1
+        if line[len(level)] != " " or body.startswith("*") or not (past_tabs or past_spaces):
+            # A line on a level (or a comment's aligned ` * `): the answer was not shifted.
+            return text
+        out.append(level + body)
+    return "\n".join(out)
+
+
 def trim_start(text: str, view: View) -> str:
     """Remove a stray leading newline, trailing spaces on the cursor's line, a doubled space."""
     line_prefix = view.line_prefix
@@ -310,7 +331,7 @@ def trim_start(text: str, view: View) -> str:
             )
         ):
             # One space after tabs, or one more than the indentation, lands between levels.
-            text = text[1:]
+            text = _unshift_lines(text[1:], view)
         return text
     newline = text.find("\n")
     if newline == 0 and view.at_end and line_prefix[-1] in " \t" and text.lstrip()[:1] == "{":

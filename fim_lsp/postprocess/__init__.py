@@ -169,6 +169,11 @@ def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     text = closing.drop_duplicate(text, view)
     if rest.retyped_then_more(text, view):
         return Suggestion(layout.line_endings(text, view), len(view.line_rest))
+    first, newline, _ = text.partition("\n")
+    if newline and mode.single_line(view) and mode.retyped_opener(first, view):
+        # The first line re-typed the rest of the line, an opener, and its block follows.
+        text = layout.indentation(text, view)
+        return Suggestion(layout.line_endings(text, view), len(view.line_rest))
     text = rest.cut_repeated_rest(text, view)
     if is_empty(text):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import blocks
 from ._syntax import CLOSING
 from ._view import View, is_blank
-from .rest import closers_only
+from .rest import closers_only, retypes_opening_rest
 
 
 def single_line(view: View) -> bool:
@@ -30,6 +30,11 @@ def cut(lines: list[str], view: View, final: bool = True) -> int | None:
     `final`: the text is all the model sent (a stream may still send more).
     """
     if not single_line(view):
+        return None
+    if retyped_opener(lines[0], view) and (
+        not final or any(not is_blank(line) for line in lines[1:])
+    ):
+        # The rest of the line is the model's to write again, and its block's body follows.
         return None
     retyped = _retyped_rest(lines, view)
     if retyped is not None:
@@ -58,8 +63,22 @@ def _retyped_rest(lines: list[str], view: View) -> int | None:
     return next((k for k in range(1, len(lines)) if lines[k].strip() == rest), None)
 
 
+def retyped_opener(first: str, view: View) -> bool:
+    """The first line re-types the rest of the line, which opens a block (`check) {`)."""
+    return (
+        view.multiline != "never"
+        and view.mid_line
+        and not view.at_cursor.in_line_comment
+        and view.at_cursor.string is None
+        and retypes_opening_rest(first, view)
+    )
+
+
 def waits(lines: list[str], view: View) -> bool:
-    """True while a stream may still re-type the rest of the line below a body (see `cut`)."""
+    """True while a stream may still re-type the rest of the line below a body (see `cut`), or
+    send the body of a block whose opener the first line re-typed."""
+    if retyped_opener(lines[0], view) and all(is_blank(line) for line in lines[1:]):
+        return True
     return _opens_body(lines, view) and _retyped_rest(lines, view) is None
 
 

@@ -15,6 +15,7 @@ _SEAM_PUNCTUATION = frozenset(";,:")
 # A repeated rest shorter than this could be a coincidence inside the answer.
 _MIN_REPEAT = 4
 _LOOKAHEAD_LINES = 40
+_OPENERS = ("{", "(", "[", ":")
 # `<` opening a tag or type arguments; `>` closing one (not `=>`, `->`, `>=`, nor a spaced comparison).
 _ANGLE_OPEN = re.compile(r"<(?=[A-Za-z_/>])")
 _ANGLE_CLOSE = re.compile(r"(?<![=\-\s])>(?!=)")
@@ -65,6 +66,15 @@ def retyped_then_more(text: str, view: View) -> bool:
         return False
     at = text.find(rest)
     return at > 0 and bool(text[at + len(rest) :].strip())
+
+
+def retypes_opening_rest(first: str, view: View) -> bool:
+    """The suggestion's first line ends by re-typing the whole rest of the line, which opens a
+    block (`if (█) {` + `check) {`): the lines after it are that block's body."""
+    rest = view.line_rest.strip()
+    return (
+        rest[-1:] in _OPENERS and not closers_only(view.line_rest) and first.rstrip().endswith(rest)
+    )
 
 
 def _partial_repeat(text: str, rest: str) -> int | None:
@@ -187,11 +197,11 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
     if stripped != text and stripped.rstrip(" \t").endswith(core):
         candidates.append(stripped.rstrip(" \t"))
     angles = ">" in rest and view.language in ANGLE_BRACKETS
-    # A first line that ends with the closers (`a, b):`), then a body: they were re-written
-    # there, and the body's last line must not get them again.
+    # A first line that ends with the closers (`a, b):`, `items:`), then a body: they were
+    # re-written there, and the body's last line must not get them again.
     body_after = (
         "\n" in text.strip()
-        and any(ch in CLOSING for ch in core)
+        and any(ch in CLOSING or ch == ":" for ch in core)
         and text.split("\n", 1)[0].rstrip().endswith(core)
     )
     if body_after:

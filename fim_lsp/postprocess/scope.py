@@ -7,6 +7,7 @@ import re
 from . import blocks
 from ._syntax import CLOSING, PROSE, Scanner
 from ._view import View, indent_width, is_blank
+from .rest import closers_only
 
 _LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
@@ -16,6 +17,34 @@ _BRACELESS = re.compile(r"\s*(\}\s*)?(if|for|while|else if|else)\b.*[)\w]\s*$")
 _CONTINUES = re.compile(r"(\|>|%>%|%\w*%|&&|\|\||\+|\band|\bor)\s*$")
 # A brace alone on its line (Allman style): the block of the statement above opens there.
 _ALLMAN = re.compile(r"\s*\{\s*(?://.*|/\*.*)?$")
+
+
+# A branch that continues a compound statement, and the statements it may follow.
+_BRANCH = re.compile(r"\s*(elif|else|except|finally)\b.*:\s*(#.*)?$")
+_BRANCH_AFTER = {
+    "elif": ("if", "elif"),
+    "else": ("if", "elif", "except", "for", "while"),
+    "except": ("try", "except"),
+    "finally": ("try", "except", "else"),
+}
+
+
+def _header_above(view: View, base: int) -> tuple[int, str]:
+    """The nearest line before the cursor's line indented less than `base` (width, text)."""
+    lines = view.prefix.split("\n")[:-1]
+    for line in reversed(lines[-200:]):
+        if not is_blank(line) and indent_width(line) < base:
+            return indent_width(line), line.strip()
+    return -1, ""
+
+
+def _branch_of(stripped: str, header: tuple[int, str]) -> bool:
+    """`elif`/`else`/`except`/`finally` that may follow the statement `header` opens."""
+    match = _BRANCH.match(stripped)
+    if match is None:
+        return False
+    opener = re.match(r"\w+", header[1])
+    return opener is not None and opener.group() in _BRANCH_AFTER[match.group(1)]
 
 
 def _opens_block(line: str) -> bool:
@@ -103,6 +132,7 @@ def cut(lines: list[str], view: View) -> int | None:
     # A line closing a block opened before the cursor's line is wanted only where the document
     # closes that block right after the cursor (or ends): elsewhere the block goes on.
     closer_next = nxt is not None and nxt[1].lstrip()[:1] in CLOSING
+    bare_closer_next = closer_next and nxt is not None and closers_only(nxt[1])
     closing_allowed = nxt is None or (
         closer_next
         and suffix_indent is not None
@@ -136,6 +166,8 @@ def cut(lines: list[str], view: View) -> int | None:
     # A decorator or annotation line goes on with what it decorates, at its level.
     continues = continues or (first.lstrip().startswith("@") and first_depth <= 0)
     blank_at: int | None = None
+    # The line whose block the cursor is in (its indentation and text), found when needed.
+    header: tuple[int, str] | None = None
     # Comment lines may sit at any indentation: they belong to whatever code follows them.
     comments_from: int | None = None
     for i in range(1, len(lines)):
@@ -177,6 +209,17 @@ def cut(lines: list[str], view: View) -> int | None:
             return i + 1
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
+            if (
+                bare_closer_next
+                and low == min(0, first_depth) - 1
+                and scanner.depth == start_depth
+                and width == suffix_indent
+                and stripped[:1] in CLOSING
+                and line.rstrip().endswith("{")
+            ):
+                # `} else {`, `} catch (e) {`: the statement goes on in a block the document
+                # lacks, before the closer it has next (which ends the suggestion).
+                continue
             if view.lacks_closer(low) is None:
                 if (
                     view.windows_cut
@@ -276,6 +319,21 @@ def cut(lines: list[str], view: View) -> int | None:
             comments_from = None
             continue
         continues = False
+        if (
+            width < limit
+            and not after_blank
+            and syntax.indent_blocks
+            and _branch_of(stripped, header := header or _header_above(view, base))
+            and width == header[0]
+            and (nxt is None or ((suffix_indent or 0) <= width and not _BRANCH.match(nxt[1])))
+        ):
+            # `elif`/`else`/`except` after the body of the block the cursor is in: the
+            # statement goes on (the document has no branch there), in a body deeper than it.
+            base, limit = width, width + 1
+            header = (width, stripped)
+            gap_floor = body_indent = None
+            comments_from = None
+            continue
         if width < limit and (after_blank or gap_floor is None or width < gap_floor):
             if (
                 body_indent is not None

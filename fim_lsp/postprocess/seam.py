@@ -439,12 +439,20 @@ def trim_end(text: str, view: View) -> str:
     spaces at the ends of the suggestion's lines."""
     text = _line_ends_trimmed(text, view)
     if view.mid_line:
+        last = text.rsplit("\n", 1)[-1]
+        if view.line_rest[:1] in (" ", "\t") and view.at_cursor.in_code and last.strip():
+            # The rest of the line brings its own gap (`sum(bar, █ baz)` + `bar, `).
+            text = text.rstrip(" \t")
         # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
         return text
+    if _FINISHED_THEN_SPACE.search(text) and view.language not in PROSE:
+        # After a finished statement or a closer nothing is typed on the same line.
+        text = text.rstrip(" \t")
     return TRAILING_BLANK_LINES.sub("", text)
 
 
 _SPACE_AT_LINE_END = re.compile(r"[ \t]\n")
+_FINISHED_THEN_SPACE = re.compile(r"[;)\]}][ \t]+\Z")
 
 
 def _line_ends_trimmed(text: str, view: View) -> str:

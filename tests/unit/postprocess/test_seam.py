@@ -150,7 +150,16 @@ def test_indentation_into_a_block_the_cursor_line_is_not_in_yet_is_kept() -> Non
     ("doc", "raw", "want", "language"),
     [
         # Spaces before a line break are trailing whitespace in the file.
-        ("if (ok) {\n  █\n}\n", "a(); \n  b();\t\n  c(); ", "a();\n  b();\n  c(); ", "javascript"),
+        ("if (ok) {\n  █\n}\n", "a(); \n  b();\t\n  c(); ", "a();\n  b();\n  c();", "javascript"),
+        # On the last line a space stays where the user may go on typing (`g(2, `)...
+        ("x = █\n", "g(2, ", "g(2, ", "javascript"),
+        ("x = █\n", "a + ", "a + ", "python"),
+        # ...but not after a finished statement or a closer.
+        ("x = █\n", "g(2) ", "g(2)", "javascript"),
+        # Before a rest of the line that starts with a space, the suggestion's own space goes.
+        ("sum(█ tax)\n", "price, ", "price,", "javascript"),
+        # In a string the space is text.
+        ('s = "a█ b"\n', "nd ", "nd ", "javascript"),
         ("def f():\n    █\n", "x = 1  \n    \n    return x", "x = 1\n\n    return x", "python"),
         # Inside a string that goes on over the break, the spaces are its text.
         ("s = █\n", "`a  \nb`", "`a  \nb`", "javascript"),

@@ -29,6 +29,17 @@ _BRANCH_AFTER = {
 }
 
 
+_CHAINED = re.compile(r"\s*\??\.[A-Za-z_$]")
+
+
+def _chain_start_indent(view: View) -> int:
+    """The indentation of the line a chain of `.call()` lines before the cursor hangs from."""
+    for line in reversed(view.prefix.split("\n")[:-1][-200:]):
+        if not is_blank(line) and not _CHAINED.match(line):
+            return indent_width(line)
+    return 0
+
+
 def _header_above(view: View, base: int) -> tuple[int, str]:
     """The nearest line before the cursor's line indented less than `base` (width, text)."""
     lines = view.prefix.split("\n")[:-1]
@@ -125,6 +136,10 @@ def cut(lines: list[str], view: View) -> int | None:
     else:
         base = indent_width(first)
         inside = False
+        if not view.syntax.indent_blocks and _CHAINED.match(first):
+            # A chained call's next link (`.sort()`): the statement, and the block the lines
+            # after it belong to, start on the line the chain hangs from.
+            base = min(base, _chain_start_indent(view))
     if inside and view.syntax.indent_blocks:
         same_level = False
     # inside: lines must be deeper than `base`; otherwise at least as deep (same-level statements).

@@ -272,19 +272,51 @@ def _single_stray_space(text: str) -> bool:
     return len(text) > 1 and text[0] == " " and text[1] not in " \t\n"
 
 
-def _unshift_lines(text: str, view: View) -> str:
-    """After a stray space dropped from the first line: the lines after it, if every one of them
-    is indented one space past a level (the model shifted its whole answer), lose that space too."""
+# Where a line may sit one column past a level on purpose (a scalar's continuation, a layout
+# aligned with the line above) or is text.
+_ALIGNED_LAYOUT = PROSE | {"yaml", "haskell", "fsharp", "elm", "purescript"}
+
+
+def _even_indents(view: View) -> bool:
+    """The lines around the cursor are indented with spaces, in even steps only."""
+    near = [*view.prefix.split("\n")[-40:-1], *view.after[:40]]
+    code = [ln for ln in near if ln.strip() and not ln.lstrip().startswith("*")]
+    return any(ln[:1] == " " for ln in code) and all(
+        ln[:1] != "\t" and indent_width(ln) % 2 == 0 for ln in code
+    )
+
+
+def _unshift_lines(text: str, view: View, after_stray: bool = True) -> str:
+    """The lines after the first, if every one of them is indented one space past a level (the
+    model shifted its answer), lose that space.
+
+    After a stray space dropped from the first line the whole answer was shifted. Otherwise the
+    file's indentation must be known, the first line on a level and each line before a shifted
+    one complete (brackets closed): then no line is aligned with an open bracket.
+    """
     lines = text.split("\n")
     step = len(view.indent_unit) if view.indent_unit.startswith(" ") else 2
+    if not after_stray and (
+        view.language in _ALIGNED_LAYOUT
+        or step < 2
+        or indent_width(view.line_prefix + lines[0]) % step
+        or not (view.indent_unit.startswith(" ") or _even_indents(view))
+    ):
+        return text
+    scanner = None if after_stray else view.scan_from_line_start(lines[0])
     out = [lines[0]]
     for line in lines[1:]:
         body = line.lstrip(" \t")
+        if scanner is not None:
+            if scanner.depth > 0 or not scanner.in_code:
+                return text
+            scanner.newline()
+            scanner.feed(line)
         if not body:
             out.append(line)
             continue
         level = line[: len(line) - len(body) - 1]
-        past_tabs = level and not level.strip("\t")
+        past_tabs = after_stray and level and not level.strip("\t")
         past_spaces = not level.strip(" ") and (len(level) + 1) % step == 1
         if line[len(level)] != " " or body.startswith("*") or not (past_tabs or past_spaces):
             # A line on a level (or a comment's aligned ` * `): the answer was not shifted.
@@ -332,6 +364,8 @@ def trim_start(text: str, view: View) -> str:
         ):
             # One space after tabs, or one more than the indentation, lands between levels.
             text = _unshift_lines(text[1:], view)
+        elif "\n" in text and view.at_cursor.in_code:
+            text = _unshift_lines(text, view, after_stray=False)
         return text
     newline = text.find("\n")
     if newline == 0 and view.at_end and line_prefix[-1] in " \t" and text.lstrip()[:1] == "{":

@@ -1,11 +1,15 @@
-"""A last line the token limit cut short (`buffer_.str(std::str`): it would leave a bracket or string open."""
+"""A last line the token limit cut short: a bracket or string left open, or a runaway (`000…`)."""
 
 from __future__ import annotations
+
+import re
 
 from ._syntax import Scanner
 from ._view import View, is_blank
 from .rest import closers_only
 
+# One letter or digit over and over to the line's end: the model looped until its limit.
+_RUNAWAY = re.compile(r"([A-Za-z0-9])\1{23,}\s*\Z")
 # A line ending like this goes on by design on the next one.
 _CONTINUES = ("(", "[", "{", ",", "\\", "=>", "->", "&&", "||", "+", "=")
 
@@ -31,6 +35,8 @@ def drop_last(lines: list[str], view: View) -> list[str]:
     scanner.newline()
     # The closers after the cursor may end the last line (`summarise(n = n()` then `)`).
     rest = view.line_rest.strip() if closers_only(view.line_rest) else ""
+    if _RUNAWAY.search(lines[-1]):
+        return lines[:-1]
     if _cut_short(scanner, lines[-1]) and (not rest or _cut_short(scanner, lines[-1] + rest)):
         return lines[:-1]
     return lines

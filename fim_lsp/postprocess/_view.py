@@ -89,6 +89,10 @@ class View:
     # The `multiline` setting: "auto", "always" or "never".
     multiline: str
 
+    def lines_before(self, count: int) -> list[str]:
+        """Up to `count` whole lines before the cursor's line, nearest last."""
+        return self.prefix.rsplit("\n", count + 1)[-(count + 1) : -1]
+
     def next_nonblank(self, start: int = 0) -> tuple[int, str] | None:
         """Index and text of the first non-blank line after the cursor's line, from `start`."""
         for i in range(start, len(self.after)):

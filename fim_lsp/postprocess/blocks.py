@@ -72,7 +72,7 @@ def state(before: list[str], line: str, view: View) -> State | None:
     if closer is None:
         return None
     width = indent_width(line)
-    prefix_lines = view.prefix.split("\n")[-_LOOK_BACK:-1]
+    prefix_lines = view.lines_before(_LOOK_BACK - 1)
     # The cursor's line is the suggestion's own when the cursor stands at its indentation.
     own = len(before) if is_blank(view.line_prefix) else len(before) - 1
     comments = view.syntax.line_comments

@@ -43,7 +43,7 @@ def cut(lines: list[str], view: View) -> int | None:
     """Index of the first line that sets a key its mapping already has, or None."""
     if view.language not in _LANGUAGES:
         return None
-    above = view.prefix.split("\n")[-_LOOK:-1]
+    above = view.lines_before(_LOOK - 1)
     # The mapping's keys seen so far (document above, suggestion), per column.
     seen: dict[int, set[str]] = {}
     # The shallowest key the suggestion has set: mappings deeper than it are its own.

@@ -27,14 +27,17 @@ _BRANCH_AFTER = {
     "except": ("try", "except"),
     "finally": ("try", "except", "else"),
 }
-
-
+# The next link of a chained call (`.sort()`, `?.name`).
 _CHAINED = re.compile(r"\s*\??\.[A-Za-z_$]")
+
+
+# How far above the cursor a chain's start or a block's header is looked for.
+_LOOK_ABOVE = 200
 
 
 def _chain_start_indent(view: View) -> int:
     """The indentation of the line a chain of `.call()` lines before the cursor hangs from."""
-    for line in reversed(view.prefix.split("\n")[:-1][-200:]):
+    for line in reversed(view.lines_before(_LOOK_ABOVE)):
         if not is_blank(line) and not _CHAINED.match(line):
             return indent_width(line)
     return 0
@@ -42,8 +45,7 @@ def _chain_start_indent(view: View) -> int:
 
 def _header_above(view: View, base: int) -> tuple[int, str]:
     """The nearest line before the cursor's line indented less than `base` (width, text)."""
-    lines = view.prefix.split("\n")[:-1]
-    for line in reversed(lines[-200:]):
+    for line in reversed(view.lines_before(_LOOK_ABOVE)):
         if not is_blank(line) and indent_width(line) < base:
             return indent_width(line), line.strip()
     return -1, ""

@@ -279,7 +279,7 @@ _ALIGNED_LAYOUT = PROSE | {"yaml", "haskell", "fsharp", "elm", "purescript"}
 
 def _even_indents(view: View) -> bool:
     """The lines around the cursor are indented with spaces, in even steps only."""
-    near = [*view.prefix.split("\n")[-40:-1], *view.after[:40]]
+    near = [*view.lines_before(40), *view.after[:40]]
     code = [ln for ln in near if ln.strip() and not ln.lstrip().startswith("*")]
     return any(ln[:1] == " " for ln in code) and all(
         ln[:1] != "\t" and indent_width(ln) % 2 == 0 for ln in code
@@ -296,33 +296,41 @@ def _unshift_lines(text: str, view: View, after_stray: bool = True) -> str:
     """
     lines = text.split("\n")
     step = len(view.indent_unit) if view.indent_unit.startswith(" ") else 2
-    if not after_stray and (
-        view.language in _ALIGNED_LAYOUT
-        or step < 2
-        or indent_width(view.line_prefix + lines[0]) % step
-        or not (view.indent_unit.startswith(" ") or _even_indents(view))
-    ):
-        return text
-    scanner = None if after_stray else view.scan_from_line_start(lines[0])
     out = [lines[0]]
     for line in lines[1:]:
         body = line.lstrip(" \t")
-        if scanner is not None:
-            if scanner.depth > 0 or not scanner.in_code:
-                return text
-            scanner.newline()
-            scanner.feed(line)
         if not body:
             out.append(line)
             continue
         level = line[: len(line) - len(body) - 1]
-        past_tabs = after_stray and level and not level.strip("\t")
+        past_tabs = after_stray and bool(level) and not level.strip("\t")
         past_spaces = not level.strip(" ") and (len(level) + 1) % step == 1
         if line[len(level)] != " " or body.startswith("*") or not (past_tabs or past_spaces):
             # A line on a level (or a comment's aligned ` * `): the answer was not shifted.
             return text
         out.append(level + body)
+    if not after_stray and not _realigns(lines, view, step):
+        return text
     return "\n".join(out)
+
+
+def _realigns(lines: list[str], view: View, step: int) -> bool:
+    """Whether lines one space past a level after a first line on one are the model's slip."""
+    if (
+        view.language in _ALIGNED_LAYOUT
+        or step < 2
+        or indent_width(view.line_prefix + lines[0]) % step
+        or not (view.indent_unit.startswith(" ") or _even_indents(view))
+    ):
+        return False
+    scanner = view.scan_from_line_start(lines[0])
+    for line in lines[1:]:
+        if scanner.depth > 0 or not scanner.in_code:
+            # The line may be aligned with a bracket or be a string's text.
+            return False
+        scanner.newline()
+        scanner.feed(line)
+    return True
 
 
 def trim_start(text: str, view: View) -> str:

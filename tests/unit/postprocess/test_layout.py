@@ -30,3 +30,10 @@ def test_crlf_document_gets_crlf() -> None:
     assert line_endings("a\nb", v) == "a\r\nb"
     got = postprocess("x = 1\n    return x", at("def f():\r\n    █\r\n"))
     assert got is not None and got.text == "x = 1\r\n    return x"
+
+
+def test_lines_before_are_whole_lines_nearest_last() -> None:
+    v = view("a\nb\nc\n  d█\n")
+    assert v.lines_before(2) == ["b", "c"]
+    assert v.lines_before(10) == ["a", "b", "c"]
+    assert view("x█\n").lines_before(3) == []

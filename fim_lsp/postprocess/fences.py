@@ -35,6 +35,43 @@ def _opening(lines: list[str]) -> int | None:
     return None
 
 
+def _closing(lines: list[str], opener: str) -> int | None:
+    """Index of the line that closes the fence `opener` opened (lines after the opener).
+
+    An answer fenced as markdown may hold fenced blocks of its own: a fence with a language
+    opens one, a bare fence closes the innermost.
+    """
+    nested = 0
+    for i, line in enumerate(lines):
+        if not _FENCE.match(line):
+            continue
+        if line.strip() != "```":
+            if opener in _MARKDOWN_FENCES:
+                nested += 1
+        elif nested:
+            nested -= 1
+        else:
+            return i
+    return None
+
+
+def _stray_closing(lines: list[str], view: View) -> int | None:
+    """Index of a bare fence line after code with no opening fence: the chat answer ends there.
+
+    Not in a document where fences are content, nor in a string or comment (a docstring's
+    example).
+    """
+    if view.language in _FENCED_LANGUAGES or not any(ln.strip() == "```" for ln in lines[1:]):
+        return None
+    scanner = view.scan_from_line_start(lines[0])
+    for i in range(1, len(lines)):
+        scanner.newline()
+        if lines[i].strip() == "```" and scanner.in_code:
+            return i
+        scanner.feed(lines[i])
+    return None
+
+
 def strip(text: str, view: View) -> str:
     """The code inside a fenced answer: prose, fence lines and what follows the closing fence removed."""
     if "```" not in text or not _applies(view, text):
@@ -42,12 +79,15 @@ def strip(text: str, view: View) -> str:
     lines = text.split("\n")
     start = _opening(lines)
     if start is None:
-        return text
+        stray = _stray_closing(lines, view)
+        return text if stray is None else "\n".join(lines[:stray])
     body = lines[start + 1 :]
-    for i, line in enumerate(body):
-        if _FENCE.match(line) and line.strip() == "```":
-            body = body[:i]
-            break
+    end = _closing(body, lines[start].strip())
+    if end is not None:
+        body = body[:end]
+    elif body and body[-1].rstrip().endswith("```") and body[-1].count("```") == 1:
+        # The closing fence glued to the last line (`x = 5```).
+        body[-1] = body[-1].rstrip()[:-3]
     indent = view.line_prefix
     above = view.prefix[: len(view.prefix) - len(indent)].rstrip().rsplit("\n", 1)[-1]
     if len(body) > 1 and is_blank(indent) and body[0].strip() and body[0].strip() == above.strip():
@@ -81,7 +121,7 @@ def closed(text: str, view: View) -> bool:
         return False
     lines = text.split("\n")
     start = _opening(lines)
-    if start is None:
-        return False
     # Only complete lines count: "```" may still grow into "```python".
-    return any(ln.strip() == "```" for ln in lines[start + 1 : -1])
+    if start is None:
+        return _stray_closing(lines[:-1], view) is not None
+    return _closing(lines[start + 1 : -1], lines[start].strip()) is not None

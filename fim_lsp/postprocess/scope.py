@@ -124,9 +124,10 @@ def cut(lines: list[str], view: View) -> int | None:
             inside = True
             # Unless the document already has it, an Allman `{` may open the statement's block.
             allman = first_depth <= 0 and not (nxt is not None and _ALLMAN.match(nxt[1]))
-            # At the end of the file the statement's block goes on after it (the user writes
-            # new code there), and a braceless `if (...)` has one statement, then its block.
-            same_level = view.at_end
+            # At the end of the file, inside a block the document leaves open, the statement's
+            # block goes on after it (the user writes its code there); at the top level the
+            # lines after the statement are new code the model ran on into.
+            same_level = view.at_end and view.open_before != ""
         else:
             ref = next((ln for ln in lines[1:] if not is_blank(ln)), None)
             inside = (

@@ -222,4 +222,5 @@ def fit_closers(text: str, view: View) -> tuple[str, int]:
         )
 
     best = min(candidates, key=score)
-    return best, len(rest)
+    # The suggestion replaces the whole rest: spaces it ends with would trail on the line.
+    return best.rstrip(" \t"), len(rest)

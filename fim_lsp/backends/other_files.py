@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from ..postprocess._syntax import syntax_of
+from ..postprocess.tokens import FILE_HEADER
 
 if TYPE_CHECKING:
     from ..context import FimContext
@@ -53,7 +54,7 @@ def comment_line(text: str, language_id: str) -> str:
 
 def header_cost(path: str, language_id: str) -> int:
     """Characters the header line of a block from `path` takes."""
-    return len(comment_line(f"Path: {path}", language_id))
+    return len(comment_line(f"{FILE_HEADER}{path}", language_id))
 
 
 def _block(text: str) -> str:
@@ -72,8 +73,10 @@ def with_other_files(ctx: FimContext) -> str:
     if not ctx.extra:
         return ctx.prompt
     lang = ctx.language_id
-    blocks = "".join(comment_line(f"Path: {_path(s)}", lang) + _block(s.text) for s in ctx.extra)
-    return blocks + comment_line(f"Path: {ctx.path}", lang) + ctx.prompt
+    blocks = "".join(
+        comment_line(f"{FILE_HEADER}{_path(s)}", lang) + _block(s.text) for s in ctx.extra
+    )
+    return blocks + comment_line(f"{FILE_HEADER}{ctx.path}", lang) + ctx.prompt
 
 
 def templated(template: Template, ctx: FimContext) -> str:

@@ -19,6 +19,9 @@ _BLOCK_COPIES = 3
 MAX_BLOCK_LINES = 8
 _MIN_CHARS = 1
 _MIN_BLOCK_CHARS = 10
+# A declaration written again at once declares the same name twice: a loop from its second copy.
+_DECLARATION = re.compile(r"\s*(?:export\s+)?(?:let|const|var|val)\s+[\w$]+\s*(?::[^=]+)?=[^=]")
+_DECLARATION_COPIES = 2
 
 
 def cut(lines: list[str]) -> int | None:
@@ -32,6 +35,8 @@ def cut(lines: list[str]) -> int | None:
             chars = sum(len(ln.strip()) for ln in block)
             if size > 1:
                 copies = _BLOCK_COPIES
+            elif _DECLARATION.match(block[0]):
+                copies = _DECLARATION_COPIES
             elif chars >= _SHORT_LINE:
                 copies = _LINE_COPIES
             else:

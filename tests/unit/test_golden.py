@@ -27,6 +27,16 @@ def test_the_corpus_is_there() -> None:
     assert len(CASES) >= 10
 
 
+def test_no_two_cases_share_a_document_and_cursor() -> None:
+    # `eval_golden.py --server` runs them through one server, whose cache keys on the prompt:
+    # a second case at the same place (and setting) would get the first one's answer.
+    seen: dict[tuple[str, str, int, str], str] = {}
+    for case in CASES:
+        key = (case.language, case.document, case.cursor, case.multiline)
+        assert key not in seen, f"{case.name} repeats {seen[key]}"
+        seen[key] = case.name
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_case_is_exact(case: Case) -> None:
     got = run(case)

@@ -9,6 +9,10 @@ from ._view import View, is_blank
 _FENCE = re.compile(r"[ \t]*```[\w+#.-]*[ \t]*\Z")
 # A sentence introducing the answer: "Here is the function:", "Sure! Here's how:".
 _PROSE = re.compile(r"[A-Z][^`;{}=<>]*\s[^`;{}=<>]*[:.!]\Z")
+# A chat model's lead-in to its answer, on a line of its own with no code in it.
+_LEAD_IN = re.compile(
+    r"(?i)(?:here(?:'s| is| are)|sure|certainly|of course|below is|the following)\b[^`;{}()=<>\[\]]*\Z"
+)
 # Lines of prose a model may write before its fence.
 _MAX_PROSE_LINES = 3
 # Documents where a fence is content, not chat noise.
@@ -72,8 +76,20 @@ def _stray_closing(lines: list[str], view: View) -> int | None:
     return None
 
 
+def _without_lead_in(text: str, view: View) -> str:
+    """The answer without a chat lead-in line (`Here is the code:`) and the blank lines after it."""
+    first, newline, after = text.partition("\n")
+    if not newline or not _LEAD_IN.match(first.strip()) or not is_blank(view.line_prefix):
+        return text
+    if view.language in _FENCED_LANGUAGES or not after.strip():
+        return text
+    return after.lstrip("\n")
+
+
 def strip(text: str, view: View) -> str:
     """The code inside a fenced answer: prose, fence lines and what follows the closing fence removed."""
+    if view.at_cursor.in_code:
+        text = _without_lead_in(text, view)
     if "```" not in text or not _applies(view, text):
         return text
     lines = text.split("\n")

@@ -18,7 +18,17 @@ def test_prose_before_the_fence_is_removed() -> None:
 
 def test_text_without_a_fence_is_untouched() -> None:
     v = view("def f(x):\n    █\n")
-    assert strip("Here is x:\nreturn x", v) == "Here is x:\nreturn x"
+    assert strip("y = x  # Here is x:\nreturn y", v) == "y = x  # Here is x:\nreturn y"
+
+
+def test_a_chat_lead_in_line_goes_without_a_fence_too() -> None:
+    v = view("def f(x):\n    █\n")
+    assert strip("Here is x:\nreturn x", v) == "return x"
+    assert strip("Sure! Here's the body.\n\n    return x", v) == "    return x"
+    # Only the lead-in: what follows is not known yet (or it is the whole answer).
+    assert strip("Here is x:", v) == "Here is x:"
+    # Mid-line the user is writing the line: nothing is dropped.
+    assert strip("here is\nx", view("s = █\n")) == "here is\nx"
 
 
 def test_a_fence_in_a_markdown_document_is_content() -> None:

@@ -59,7 +59,7 @@ def _cut(lines: list[str], view: View, final: bool) -> int | None:
     whole = [view.line_prefix + lines[0], *lines[1:]]
     found = (
         suffix.cut(lines, view),
-        scope.cut(lines, view),
+        scope.cut(lines, view, final),
         repetition.cut(whole),
         repetition.near_cut(whole, final),
         repetition.label_cut(whole),

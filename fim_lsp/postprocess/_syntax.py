@@ -45,6 +45,8 @@ ANGLE_BRACKETS = frozenset(
     }
 )  # fmt: skip
 # Documents of prose: a line ends where it ends, indentation says little.
+# A control line without a brace: its body is one statement, then the block goes on.
+BRACELESS = re.compile(r"\s*(\}\s*)?(if|for|while|else if|else)\b.*[)\w]\s*$")
 PROSE = frozenset({"markdown", "plaintext", "restructuredtext", "latex", "asciidoc"})
 _CHAR_LITERAL = re.compile(r"'(?:\\(?:u\{[0-9a-fA-F]+\}|x[0-9a-fA-F]{2}|.)|[^'\\])'")
 # A shell here-document: its lines are text until the one that is only the word.

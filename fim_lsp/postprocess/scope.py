@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 
 from . import blocks
-from ._syntax import CLOSING, PROSE, Scanner
+from ._syntax import BRACELESS, CLOSING, PROSE, Scanner
 from ._view import View, indent_width, is_blank
 from .rest import closers_only
 
 _LABEL = re.compile(r"[A-Za-z_]\w*:\s*$")
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->", "\\")
 # A line ending in a pipe or a binary operator goes on on the next line, often at its level.
-# A control line without a brace: its body is one statement, then the block goes on.
-_BRACELESS = re.compile(r"\s*(\}\s*)?(if|for|while|else if|else)\b.*[)\w]\s*$")
 _CONTINUES = re.compile(r"(\|>|%>%|%\w*%|&&|\|\||\+|\band|\bor)\s*$")
 # A brace alone on its line (Allman style): the block of the statement above opens there.
 _ALLMAN = re.compile(r"\s*\{\s*(?://.*|/\*.*)?$")
@@ -74,10 +72,11 @@ def scanner_top(scanner: Scanner, depth: int) -> str:
     return scanner.stack[depth - 1] if 0 < depth <= len(scanner.stack) else ""
 
 
-def cut(lines: list[str], view: View) -> int | None:
+def cut(lines: list[str], view: View, final: bool = True) -> int | None:
     """Index of the first line past the block the suggestion started in, or None.
 
-    Decided from lines[0..i] alone, so a streamed prefix that holds the cut keeps it.
+    Decided from lines[0..i] alone, so a streamed prefix that holds the cut keeps it; only
+    comments left of the block at the very end wait for `final` (all the model sent).
     """
     if len(lines) < 2:
         return None
@@ -135,7 +134,7 @@ def cut(lines: list[str], view: View) -> int | None:
                 or first_depth > 0
                 or (ref is not None and indent_width(ref) > base)
             )
-            same_level = inside and (view.at_end or _BRACELESS.match(line_prefix) is not None)
+            same_level = inside and (view.at_end or BRACELESS.match(line_prefix) is not None)
     else:
         base = indent_width(first)
         inside = False
@@ -143,6 +142,12 @@ def cut(lines: list[str], view: View) -> int | None:
             # A chained call's next link (`.sort()`): the statement, and the block the lines
             # after it belong to, start on the line the chain hangs from.
             base = min(base, _chain_start_indent(view))
+        elif not view.syntax.indent_blocks:
+            above = next((ln for ln in reversed(view.lines_before(5)) if not is_blank(ln)), "")
+            if BRACELESS.match(above) and indent_width(above) < base:
+                # The one-statement body of a braceless `if (...)` above: the lines after it
+                # go on at the `if`'s level.
+                base = indent_width(above)
     if inside and view.syntax.indent_blocks:
         same_level = False
     # inside: lines must be deeper than `base`; otherwise at least as deep (same-level statements).
@@ -188,6 +193,9 @@ def cut(lines: list[str], view: View) -> int | None:
     header: tuple[int, str] | None = None
     # Comment lines may sit at any indentation: they belong to whatever code follows them.
     comments_from: int | None = None
+    # The first of the comment lines left of the block since the last line of code: at the end
+    # of the answer they introduce code that never came.
+    shallow_comments: int | None = None
     for i in range(1, len(lines)):
         line = lines[i]
         start_depth = scanner.depth
@@ -208,23 +216,33 @@ def cut(lines: list[str], view: View) -> int | None:
             return blank_at
         after_blank = blank_at is not None
         blank_at = None
+        stripped = line.lstrip()
+        width = indent_width(line)
+        if in_text or not (comment_marks and stripped.startswith(comment_marks)):
+            shallow_comments = None
+        elif shallow_comments is None and width < limit:
+            shallow_comments = i
         if in_text:
             # Comment and docstring text lines up with where it started; a line left of the
             # cursor's line has left it.
-            if indent_width(line) < base and not heredoc:
+            if width < base and not heredoc:
                 return i
-            if in_comment and starred and not line.lstrip().startswith("*"):
+            if in_comment and starred and not stripped.startswith("*"):
                 # The document's block comment goes on with ` * ` lines: code is not in it.
                 return i
             continue
-        stripped = line.lstrip()
-        width = indent_width(line)
         if hold and scanner.depth < hold:
             # The line closes the bracket that was open at the cursor: it ends the suggestion,
             # if it is that bracket's closer, not left of the line that opened it.
             if stripped[:1] in CLOSING and (CLOSING[stripped[0]] != top or width < base):
                 return i
-            return i + 1
+            if not (syntax.indent_blocks and line.rstrip().endswith(":")):
+                return i + 1
+            # `):` ends a header (`def f(a,` ... `):`): its body follows, deeper than it.
+            hold = 0
+            limit = base + 1
+            gap_floor = body_indent = None
+            continue
         if low < min(0, first_depth):
             # The line closes a block opened before the cursor's line.
             if (
@@ -363,4 +381,4 @@ def cut(lines: list[str], view: View) -> int | None:
                 return i + 1
             return comments_from if comments_from is not None else i
         comments_from = None
-    return None
+    return shallow_comments if final else None

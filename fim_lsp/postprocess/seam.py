@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ._syntax import CLOSING, PROSE
+from ._syntax import BRACELESS, CLOSING, PROSE
 from ._view import TRAILING_BLANK_LINES, View, indent_width, is_blank
 
 # A word character or a closing bracket before a dot: member access, where no space follows.
@@ -231,10 +231,13 @@ _OPENERS = (":", "{", "(", "[", "=>", " do", " then")
 
 
 def _body_of_line_above(view: View) -> bool:
-    """The line above opens a block the cursor's line is not yet indented into (`if x:`)."""
+    """The line above opens a block the cursor's line is not yet indented into (`if x:`, a
+    braceless `if (x)`)."""
     head = view.prefix[: len(view.prefix) - len(view.line_prefix)].rstrip()
     above = head[head.rfind("\n") + 1 :]
-    opens = above.rstrip().endswith(_OPENERS)
+    opens = above.rstrip().endswith(_OPENERS) or (
+        not view.syntax.indent_blocks and BRACELESS.match(above) is not None
+    )
     return opens and indent_width(above) >= indent_width(view.line_prefix)
 
 

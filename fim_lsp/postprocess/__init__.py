@@ -160,7 +160,7 @@ def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
         lines = lines[:end]
     else:
         # The text runs to where the model stopped, maybe at its token limit mid-line.
-        lines = unfinished.drop_last(lines, view)
+        lines = unfinished.drop_open_tail(unfinished.drop_last(lines, view), view)
     text = "\n".join(lines)
     text = seam.trim_end(text, view)
     if adds_nothing(text, view):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ._syntax import Scanner
-from ._view import View, is_blank
+from ._view import View, indent_width, is_blank
 from .rest import closers_only
 
 # One letter or digit over and over to the line's end: the model looped until its limit.
@@ -40,3 +40,35 @@ def drop_last(lines: list[str], view: View) -> list[str]:
     if _cut_short(scanner, lines[-1]) and (not rest or _cut_short(scanner, lines[-1] + rest)):
         return lines[:-1]
     return lines
+
+
+def drop_open_tail(lines: list[str], view: View) -> list[str]:
+    """The lines up to the last one that closed what the answer opened after its first line.
+
+    A model stopped by its token limit inside a block it began (`for (...) {` and part of its
+    body) leaves code that does not compile; the document's own lines may hold that body, and
+    then nothing is dropped.
+    """
+    if len(lines) < 2 or not view.at_cursor.in_code:
+        return lines
+    scanner = view.scan_from_line_start(lines[0])
+    base = scanner.depth
+    closed = 0
+    for k in range(1, len(lines)):
+        scanner.newline()
+        if k == len(lines) - 1 and closed == k - 1:
+            probe = scanner.copy()
+            held = len(probe.stack)
+            probe.feed(lines[k])
+            if "{" not in probe.stack[held:]:
+                # Only the last line is open, and not with a block: `b = g(2, ` goes on.
+                return lines
+        scanner.feed(lines[k])
+        if scanner.depth <= base and scanner.in_code:
+            closed = k
+    if scanner.depth <= base or closed == len(lines) - 1:
+        return lines
+    nxt = view.next_nonblank()
+    if nxt is not None and indent_width(nxt[1]) > indent_width(lines[closed + 1]):
+        return lines
+    return lines[: closed + 1]

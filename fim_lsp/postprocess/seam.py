@@ -491,13 +491,14 @@ def trim_end(text: str, view: View) -> str:
         # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
         return text
     if _FINISHED_THEN_SPACE.search(text) and view.language not in PROSE:
-        # After a finished statement or a closer nothing is typed on the same line.
         text = text.rstrip(" \t")
     return TRAILING_BLANK_LINES.sub("", text)
 
 
 _SPACE_AT_LINE_END = re.compile(r"[ \t]\n")
-_FINISHED_THEN_SPACE = re.compile(r"[;)\]}][ \t]+\Z")
+# After a finished statement or a closer nothing is typed on the same line; a tab at the end
+# aligns nothing that follows.
+_FINISHED_THEN_SPACE = re.compile(r"(?:[;)\]}][ \t]+|[ \t]*\t)\Z")
 
 
 def _line_ends_trimmed(text: str, view: View) -> str:

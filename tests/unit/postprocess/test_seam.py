@@ -156,6 +156,7 @@ def test_indentation_into_a_block_the_cursor_line_is_not_in_yet_is_kept() -> Non
         ("x = █\n", "a + ", "a + ", "python"),
         # ...but not after a finished statement or a closer.
         ("x = █\n", "g(2) ", "g(2)", "javascript"),
+        ("x := █\n", "2\t", "2", "go"),
         # Before a rest of the line that starts with a space, the suggestion's own space goes.
         ("sum(█ tax)\n", "price, ", "price,", "javascript"),
         # In a string the space is text.

@@ -490,7 +490,7 @@ def trim_end(text: str, view: View) -> str:
             text = text.rstrip(" \t")
         # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
         return text
-    if _FINISHED_THEN_SPACE.search(text) and view.language not in PROSE:
+    if _NOTHING_TYPED_AFTER.search(text) and view.language not in PROSE:
         text = text.rstrip(" \t")
     return TRAILING_BLANK_LINES.sub("", text)
 
@@ -498,7 +498,7 @@ def trim_end(text: str, view: View) -> str:
 _SPACE_AT_LINE_END = re.compile(r"[ \t]\n")
 # After a finished statement or a closer nothing is typed on the same line; a tab at the end
 # aligns nothing that follows.
-_FINISHED_THEN_SPACE = re.compile(r"(?:[;)\]}][ \t]+|[ \t]*\t)\Z")
+_NOTHING_TYPED_AFTER = re.compile(r"(?:[;)\]}][ \t]+|[ \t]*\t)\Z")
 
 
 def _line_ends_trimmed(text: str, view: View) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(
+_TOKENS = (
     r"<\|(?:endoftext|end_of_text|eot_id|im_end|im_start|end|file_separator|fim_\w+|repo_name)\|>"
     r"|<fim[_-](?:prefix|middle|suffix|pad)>|<EOT>|<\uff5c[^\uff5c>]{1,30}\uff5c>"
 )
@@ -17,9 +17,9 @@ _HEADER = (
 )
 # In a stream only a complete line is a header (`# Path: where files go` is a comment).
 _HEADER_AT_END = re.compile(_HEADER + r"\Z")
+_SPECIAL = re.compile(_TOKENS + "|" + _HEADER + r"(?=\n)")
 # `</s>` is also the end of a strikethrough tag where markup is written.
-_WITH_EOS = re.compile(_SPECIAL.pattern + "|" + _HEADER + r"(?=\n)|</s>")
-_SPECIAL = re.compile(_SPECIAL.pattern + "|" + _HEADER + r"(?=\n)")
+_WITH_EOS = re.compile(_SPECIAL.pattern + r"|</s>")
 _MARKUP = frozenset(
     {"html", "xml", "vue", "svelte", "javascriptreact", "typescriptreact", "markdown", "php"}
 )
@@ -30,11 +30,11 @@ def _pattern(language: str) -> re.Pattern[str]:
 
 
 def cut(text: str, language: str = "") -> str:
-    """The text before the first special token."""
+    """The text before the first special token or file header."""
     found = _pattern(language).search(text) or _HEADER_AT_END.search(text)
     return text if found is None else text[: found.start()]
 
 
 def seen(text: str, language: str = "") -> bool:
-    """True once a special token has arrived."""
+    """True once a special token (or a whole file-header line) has arrived."""
     return _pattern(language).search(text) is not None

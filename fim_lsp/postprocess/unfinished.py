@@ -1,4 +1,5 @@
-"""A last line the token limit cut short: a bracket or string left open, or a runaway (`000…`)."""
+"""The end of an answer the token limit cut short: a last line left open or running away
+(`000…`), a block the answer began and did not finish."""
 
 from __future__ import annotations
 

@@ -89,6 +89,13 @@ class View:
     # The `multiline` setting: "auto", "always" or "never".
     multiline: str
 
+    def line_above(self) -> str:
+        """The nearest non-blank line before the cursor's line (trailing spaces off), or ""."""
+        end = len(self.prefix) - len(self.line_prefix)
+        while end > 0 and self.prefix[end - 1].isspace():
+            end -= 1
+        return self.prefix[self.prefix.rfind("\n", 0, end) + 1 : end]
+
     def lines_before(self, count: int) -> list[str]:
         """Up to `count` whole lines before the cursor's line, nearest last."""
         return self.prefix.rsplit("\n", count + 1)[-(count + 1) : -1]

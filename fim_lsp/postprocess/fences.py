@@ -105,7 +105,7 @@ def strip(text: str, view: View) -> str:
         # The closing fence glued to the last line (`x = 5```).
         body[-1] = body[-1].rstrip()[:-3]
     indent = view.line_prefix
-    above = view.prefix[: len(view.prefix) - len(indent)].rstrip().rsplit("\n", 1)[-1]
+    above = view.line_above()
     if len(body) > 1 and is_blank(indent) and body[0].strip() and body[0].strip() == above.strip():
         # Chat answers re-type the line the cursor follows (a signature): it is there already.
         body = body[1:]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from . import blocks
 from ._syntax import CLOSING
 from ._view import View, is_blank
-from .rest import closers_only, retypes_opening_rest
+from .rest import closers_only
+
+# A rest of the line ending like this opens a block (`) {`, ` and ready:`).
+_OPENERS = ("{", "(", "[", ":")
 
 
 def single_line(view: View) -> bool:
@@ -64,13 +67,16 @@ def _retyped_rest(lines: list[str], view: View) -> int | None:
 
 
 def retyped_opener(first: str, view: View) -> bool:
-    """The first line re-types the rest of the line, which opens a block (`check) {`)."""
+    """The first line ends by re-typing the whole rest of the line, which opens a block
+    (`if (█) {` + `check) {`): the lines after it are that block's body."""
+    rest = view.line_rest.strip()
     return (
         view.multiline != "never"
-        and view.mid_line
+        and rest[-1:] in _OPENERS
+        and not closers_only(view.line_rest)
         and not view.at_cursor.in_line_comment
         and view.at_cursor.string is None
-        and retypes_opening_rest(first, view)
+        and first.rstrip().endswith(rest)
     )
 
 

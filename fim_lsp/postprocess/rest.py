@@ -15,7 +15,6 @@ _SEAM_PUNCTUATION = frozenset(";,:")
 # A repeated rest shorter than this could be a coincidence inside the answer.
 _MIN_REPEAT = 4
 _LOOKAHEAD_LINES = 40
-_OPENERS = ("{", "(", "[", ":")
 # `<` opening a tag or type arguments; `>` closing one (not `=>`, `->`, `>=`, nor a spaced comparison).
 _ANGLE_OPEN = re.compile(r"<(?=[A-Za-z_/>])")
 _ANGLE_CLOSE = re.compile(r"(?<![=\-\s])>(?!=)")
@@ -66,15 +65,6 @@ def retyped_then_more(text: str, view: View) -> bool:
         return False
     at = text.find(rest)
     return at > 0 and bool(text[at + len(rest) :].strip())
-
-
-def retypes_opening_rest(first: str, view: View) -> bool:
-    """The suggestion's first line ends by re-typing the whole rest of the line, which opens a
-    block (`if (█) {` + `check) {`): the lines after it are that block's body."""
-    rest = view.line_rest.strip()
-    return (
-        rest[-1:] in _OPENERS and not closers_only(view.line_rest) and first.rstrip().endswith(rest)
-    )
 
 
 def _partial_repeat(text: str, rest: str) -> int | None:

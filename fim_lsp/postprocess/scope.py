@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from . import blocks
 from ._syntax import BRACELESS, CLOSING, PROSE, Scanner
@@ -33,20 +34,24 @@ _CHAINED = re.compile(r"\s*\??\.[A-Za-z_$]")
 _LOOK_ABOVE = 200
 
 
+def _nearest_above(view: View, wanted: Callable[[str], bool]) -> str | None:
+    """The nearest non-blank line before the cursor's line that is `wanted`, or None."""
+    for line in reversed(view.lines_before(_LOOK_ABOVE)):
+        if not is_blank(line) and wanted(line):
+            return line
+    return None
+
+
 def _chain_start_indent(view: View) -> int:
     """The indentation of the line a chain of `.call()` lines before the cursor hangs from."""
-    for line in reversed(view.lines_before(_LOOK_ABOVE)):
-        if not is_blank(line) and not _CHAINED.match(line):
-            return indent_width(line)
-    return 0
+    line = _nearest_above(view, lambda ln: not _CHAINED.match(ln))
+    return 0 if line is None else indent_width(line)
 
 
 def _header_above(view: View, base: int) -> tuple[int, str]:
     """The nearest line before the cursor's line indented less than `base` (width, text)."""
-    for line in reversed(view.lines_before(_LOOK_ABOVE)):
-        if not is_blank(line) and indent_width(line) < base:
-            return indent_width(line), line.strip()
-    return -1, ""
+    line = _nearest_above(view, lambda ln: indent_width(ln) < base)
+    return (-1, "") if line is None else (indent_width(line), line.strip())
 
 
 def _branch_of(stripped: str, header: tuple[int, str]) -> bool:
@@ -143,7 +148,7 @@ def cut(lines: list[str], view: View, final: bool = True) -> int | None:
             # after it belong to, start on the line the chain hangs from.
             base = min(base, _chain_start_indent(view))
         elif not view.syntax.indent_blocks:
-            above = next((ln for ln in reversed(view.lines_before(5)) if not is_blank(ln)), "")
+            above = view.line_above()
             if BRACELESS.match(above) and indent_width(above) < base:
                 # The one-statement body of a braceless `if (...)` above: the lines after it
                 # go on at the `if`'s level.

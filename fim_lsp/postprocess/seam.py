@@ -233,9 +233,8 @@ _OPENERS = (":", "{", "(", "[", "=>", " do", " then")
 def _body_of_line_above(view: View) -> bool:
     """The line above opens a block the cursor's line is not yet indented into (`if x:`, a
     braceless `if (x)`)."""
-    head = view.prefix[: len(view.prefix) - len(view.line_prefix)].rstrip()
-    above = head[head.rfind("\n") + 1 :]
-    opens = above.rstrip().endswith(_OPENERS) or (
+    above = view.line_above()
+    opens = above.endswith(_OPENERS) or (
         not view.syntax.indent_blocks and BRACELESS.match(above) is not None
     )
     return opens and indent_width(above) >= indent_width(view.line_prefix)

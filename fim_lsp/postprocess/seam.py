@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from ._syntax import BRACELESS, CLOSING, PROSE
 from ._view import TRAILING_BLANK_LINES, View, indent_width, is_blank
@@ -15,6 +16,8 @@ _TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
 _LEADING_WORD = re.compile(r"[\w$]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[^\s,;(\[] [,;)\]]")
 _WINDOW = 4000
+# A line's text shorter than this (`x`, `i =`) may start again by design; a longer copy is an echo.
+_ECHO_CHARS = 4
 # Invisible format characters a model starts with (a zero-width space, a byte-order mark, a
 # direction mark), and the gap after them: pasted into code they break it and cannot be seen.
 _INVISIBLE_START = re.compile(r"[\u200b-\u200f\u2060\ufeff]+([ \t]*)")
@@ -374,9 +377,19 @@ def trim_start(text: str, view: View) -> str:
         ):
             # One space after tabs, or one more than the indentation, lands between levels.
             text = _unshift_lines(text[1:], view)
+        elif not line_prefix and text[:1] in " \t" and view.at_end and _no_code(view):
+            # The first code of a file (empty, or comments only so far) starts at its left edge.
+            text = textwrap.dedent(text).lstrip(" \t")
         elif "\n" in text and view.at_cursor.in_code:
             text = _unshift_lines(text, view, after_stray=False)
         return text
+    echo = _retyped(text, view)
+    if echo:
+        # The model re-typed what the line already has before the cursor (`const x = f(` then
+        # `const x = f(a)`, `console.log` then `log(`): the line keeps one copy.
+        text = text[echo:]
+        if not text:
+            return text
     newline = text.find("\n")
     if newline == 0 and view.at_end and line_prefix[-1] in " \t" and text.lstrip()[:1] == "{":
         # `for (...) ` then a newline and `{`: the user typed the space for the brace.
@@ -442,6 +455,46 @@ def _break_left_out(text: str, view: View) -> bool:
     )
 
 
+def _no_code(view: View) -> bool:
+    """Whether the prefix holds only blank lines and line comments."""
+    marks = view.syntax.line_comments
+    return all(
+        not line.strip() or (bool(marks) and line.lstrip().startswith(marks))
+        for line in view.prefix.split("\n")
+    )
+
+
+def _retyped(text: str, view: View) -> int:
+    """How many characters at the start of `text` re-type the cursor's line before the cursor
+    (all of its text, or the word being typed); 0 when the text goes on from the cursor."""
+    typed = view.line_prefix.lstrip(" \t")
+    if len(typed) >= _ECHO_CHARS and any(ch.isalnum() for ch in typed):
+        body = text.lstrip(" \t")
+        if body.startswith(typed):
+            return len(text) - len(body) + len(typed)
+    head = _TRAILING_WORD.search(typed)
+    if head is None or len(head.group()) < 2 or not text.startswith(head.group()):
+        return 0
+    word = head.group()
+    tail = _LEADING_WORD.match(text)
+    assert tail is not None
+    if typed[: head.start()].endswith("#") or _used(word + tail.group(), _window(view, word)):
+        # `#ab` then `ab12`: a colour that repeats its digits; a name the file has.
+        return 0
+    return len(word)
+
+
+def _window(view: View, word: str) -> str:
+    """The text around the cursor, without the word being typed (it would count as a use of itself)."""
+    before = view.prefix[max(0, len(view.prefix) - _WINDOW) : len(view.prefix) - len(word)]
+    return before + "\n" + view.line_rest + "\n" + "\n".join(view.after)
+
+
+def _used(name: str, window: str) -> bool:
+    """Whether `window` has `name` as a whole word."""
+    return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", window) is not None
+
+
 def _split_word(line_prefix: str, text: str, view: View) -> bool:
     """True when the space would split a word the user is typing (`retu` + ` rn`)."""
     head = _TRAILING_WORD.search(line_prefix)
@@ -449,10 +502,8 @@ def _split_word(line_prefix: str, text: str, view: View) -> bool:
     if head is None or tail is None:
         return False
     word, rest = head.group(), tail.group()
-    # The text around, without the word being typed (it would count as a use of itself).
-    before = view.prefix[max(0, len(view.prefix) - _WINDOW) : len(view.prefix) - len(word)]
-    window = before + "\n" + view.line_rest + "\n" + "\n".join(view.after)
-    if re.search(rf"(?<![\w$]){re.escape(word + rest)}(?![\w$])", window):
+    window = _window(view, word)
+    if _used(word + rest, window):
         # The joined word is used in the file: the user is typing it.
         return True
     if not view.at_cursor.in_code:

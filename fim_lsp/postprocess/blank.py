@@ -11,6 +11,9 @@ def is_empty(text: str) -> bool:
 
 
 def adds_nothing(text: str, view: View) -> bool:
-    """True for a lone `;` or `,` after a line that already ends with it."""
+    """True for a lone `;` or `,` after a line that already ends with it, or a comment mark
+    with no comment (`//`, `#`)."""
     mark = text.strip()
+    if mark in view.syntax.line_comments:
+        return True
     return mark in (";", ",") and view.line_prefix.rstrip().endswith(mark) and not view.mid_line

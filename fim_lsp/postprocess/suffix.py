@@ -95,6 +95,16 @@ def _closes_its_own(before: list[str], view: View) -> bool:
     return view.scan_from_line_start("\n".join(before)).depth > max(0, view.at_cursor.depth)
 
 
+def _glued(text: str, following: str, view: View) -> bool:
+    body = following.strip()
+    return (
+        text.strip() == body
+        and any(ch.isalnum() for ch in body)
+        and body[0] not in CLOSING
+        and not blocks.ends_block(following, view)
+    )
+
+
 def drop_echoed_last_line(text: str, view: View) -> str:
     """Drop a final line that equals the next line of the document (exactly, with its indentation)."""
     found = view.next_nonblank()
@@ -103,7 +113,8 @@ def drop_echoed_last_line(text: str, view: View) -> str:
     lines = text.split("\n")
     if len(lines) == 1:
         if not is_blank(view.line_prefix):
-            return text
+            # The next line glued to the end of this one (`f()` then `g()` for `f()g()`).
+            return "" if _glued(text, found[1], view) else text
         # A lone line on an empty line: an echo when it is the next line, indentation too.
         lines = ["", view.line_prefix + text]
     if lines[-1].rstrip() != found[1].rstrip() or is_blank(lines[-1]):

@@ -181,5 +181,7 @@ def postprocess(raw: str, ctx: FimContext) -> Suggestion | None:
     if replace and text == view.line_rest[:replace]:
         # It only re-writes what the line already has.
         return None
+    if not replace and rest.splits_word(text, view):
+        return None
     text = layout.indentation(text, view)
     return Suggestion(layout.line_endings(text, view), replace)

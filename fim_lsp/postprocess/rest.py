@@ -67,6 +67,13 @@ def retyped_then_more(text: str, view: View) -> bool:
     return at > 0 and bool(text[at + len(rest) :].strip())
 
 
+def splits_word(text: str, view: View) -> bool:
+    """The cursor is inside a word and the text is not made of word characters: the word's
+    end would be left glued to it (`wo█rd` + `word smithery!` gives `woword smithery!rd`)."""
+    before, after = view.line_prefix[-1:], view.line_rest[:1]
+    return _is_word(before) and _is_word(after) and not all(_is_word(ch) for ch in text)
+
+
 def _partial_repeat(text: str, rest: str) -> int | None:
     """Where the text starts re-typing the beginning of the rest (a few characters with a word)."""
     for at in range(1, len(text)):

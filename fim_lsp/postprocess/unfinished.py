@@ -11,6 +11,11 @@ from .rest import closers_only
 
 # One letter or digit over and over to the line's end: the model looped until its limit.
 _RUNAWAY = re.compile(r"([A-Za-z0-9])\1{23,}\s*\Z")
+# A Python compound statement's header: without the body after it, the code does not run.
+_HEADER = re.compile(
+    r"[ \t]*(?:async[ \t]+)?(?:def|class|if|elif|else|for|while|try|except|finally|with)\b"
+    r".*:[ \t]*(?:#.*)?\Z"
+)
 # A line ending like this goes on by design on the next one.
 _CONTINUES = ("(", "[", "{", ",", "\\", "=>", "->", "&&", "||", "+", "=")
 
@@ -52,6 +57,10 @@ def drop_open_tail(lines: list[str], view: View) -> list[str]:
     """
     if len(lines) < 2 or not view.at_cursor.in_code:
         return lines
+    if view.language == "python":
+        lines = _drop_bodiless_header(lines, view)
+        if len(lines) < 2:
+            return lines
     scanner = view.scan_from_line_start(lines[0])
     base = scanner.depth
     closed = 0
@@ -73,3 +82,21 @@ def drop_open_tail(lines: list[str], view: View) -> list[str]:
     if nxt is not None and indent_width(nxt[1]) > indent_width(lines[closed + 1]):
         return lines
     return lines[: closed + 1]
+
+
+def _drop_bodiless_header(lines: list[str], view: View) -> list[str]:
+    """The lines without a last `def …:` / `if …:` the model stopped after, body unwritten
+    (unless the document's next line, deeper than it, is that body)."""
+    last = len(lines) - 1
+    while last > 0 and is_blank(lines[last]):
+        last -= 1
+    if not _HEADER.match(lines[last]) or all(is_blank(line) for line in lines[:last]):
+        # A header alone is a one-line suggestion: its body is for the next one.
+        return lines
+    nxt = view.next_nonblank()
+    if nxt is not None and indent_width(nxt[1]) > indent_width(lines[last]):
+        return lines
+    kept = last
+    while kept > 0 and is_blank(lines[kept - 1]):
+        kept -= 1
+    return lines[:kept]

@@ -4,9 +4,12 @@ Times `postprocess` on the whole model text and `stream_done` over the text in s
 (as the server calls it on each delta), each with the context's view built ahead (the server
 calls `prepare` when the stream opens) and cold (the view built inside the timed call).
 
-    python scripts/bench_postprocess.py [--repeat 20] [--chunk 4] [--padded]
+    python scripts/bench_postprocess.py [--repeat 20] [--chunk 4] [--padded] [--hostile]
 
 --padded puts each case in a document that fills the 6000/2000 windows (a large file).
+--hostile times answers as long as the default token limit allows, in the shapes that make
+backtracking patterns slow (long runs of one character, then a different one; repeated short
+tokens; many short lines): the worst single call is what the server would stall for.
 """
 
 from __future__ import annotations
@@ -21,8 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from eval_golden import context_of, load_cases, padded
+from eval_golden import Case, context_of, load_cases, padded
 
+from fim_lsp.backends.limits import answer_chars
 from fim_lsp.context import FimContext
 from fim_lsp.postprocess import postprocess, prepare, stream_done
 from fim_lsp.postprocess._view import view_of
@@ -65,6 +69,58 @@ _ROWS = {
 }
 
 
+# The longest answer the default `maxTokens` (256) lets through.
+_LONGEST = answer_chars(256)
+_RUN_CHARS = "a1 \t(){}[]'\"`/*#-=.,:;<>\\$_!?|&+%"
+_HOSTILE_DOCUMENTS = {
+    "python, mid-line": ("python", "def f(x):\n    y = foo(\u2588)\n    return y\n"),
+    "python, empty line": ("python", "def f(x):\n    \u2588\n"),
+    "typescript, end of file": ("typescript", "function f() {\n  const x = \u2588"),
+    "markdown": ("markdown", "# Title\n\nSome text \u2588\n"),
+    "html": ("html", "<div>\n  <p>\u2588</p>\n</div>\n"),
+}
+
+
+def hostile_answers() -> dict[str, str]:
+    """Answers of the longest allowed size in shapes that make patterns backtrack."""
+    n = _LONGEST - 1
+    answers: dict[str, str] = {}
+    for ch in _RUN_CHARS:
+        answers[f"{ch!r} x {n}, then x"] = ch * n + "x"
+        answers[f"{ch!r} x {n}, then )"] = ch * n + ")"
+        answers[f"x, then {ch!r} x {n}"] = "x" + ch * n
+    for unit in ("ab", "a ", "a.", "a,", "x = ", "(a", "a)", "'a'", "# a", "\t "):
+        answers[f"{unit!r} repeated"] = unit * (n // len(unit))
+    answers["short lines"] = "foo()\n" * (n // 6)
+    answers["lines indented 0-39"] = "".join(" " * (i % 40) + "x\n" for i in range(n // 22))
+    return answers
+
+
+def hostile() -> int:
+    """The worst single postprocess and stream_done call over the hostile answers."""
+    worst: list[tuple[float, str, str, str]] = []
+    for doc_name, (language, marked) in _HOSTILE_DOCUMENTS.items():
+        cursor = marked.index("\u2588")
+        document = marked.replace("\u2588", "")
+        for name, answer in hostile_answers().items():
+            case = Case("hostile", language, "", "clean", "auto", document, cursor, answer, None)
+            ctx = context_of(case)
+            prepare(ctx)
+            worst.append((timed(partial(postprocess, answer, ctx)), "postprocess", doc_name, name))
+            for k in range(0, len(answer), 64):
+                text = answer[: k + 64]
+                start = time.perf_counter()
+                done = stream_done(text, ctx)
+                worst.append((time.perf_counter() - start, "stream_done", doc_name, name))
+                if done:
+                    break
+    worst.sort(reverse=True)
+    print(f"hostile answers of {_LONGEST} characters: the slowest single calls")
+    for seconds, call, doc_name, name in worst[:8]:
+        print(f"  {seconds * 1000:8.1f} ms  {call:<12} {doc_name:<24} {name}")
+    return 0
+
+
 def main() -> int:
     """Time every case `--repeat` times and print the percentiles per call."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -73,7 +129,12 @@ def main() -> int:
     parser.add_argument(
         "--padded", action="store_true", help="each case in a document that fills the windows"
     )
+    parser.add_argument(
+        "--hostile", action="store_true", help="the worst calls on pathological long answers"
+    )
     args = parser.parse_args()
+    if args.hostile:
+        return hostile()
     cases = load_cases()
     if args.padded:
         cases = [padded(c, True, True) for c in cases]

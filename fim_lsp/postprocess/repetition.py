@@ -62,8 +62,9 @@ _NEAR_COPIES = 4
 _NEAR_LINE_COPIES = 5
 _DIGITS = re.compile(r"\d+")
 _TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|`[^`]*`|\w+")
-# A line of a numeric literal's items: numbers, signs, commas, brackets (no names, no strings).
-_NUMBERS_ONLY = re.compile(r"[\d\s.,;+\-\[\]()]*\d[\d\s.,;+\-\[\]()]*")
+# A line of a numeric literal's items: numbers, signs, commas, brackets (no names, no strings),
+# with a digit among them (checked apart: `[…]*\d[…]*` would try every split of a long run).
+_NUMBER_CHARS = re.compile(r"[\d\s.,;+\-\[\]()]*")
 # Arms of one switch look alike by nature: they are not a loop.
 _LABEL = re.compile(r"\s*(case|when|default)\b")
 _SAME_START = 3
@@ -162,7 +163,10 @@ def near_cut(lines: list[str], final: bool) -> int | None:
         if is_blank(first) or _LABEL.match(first):
             continue
         # Lines that are only numbers (`1,`, `[3, 4],`) are a literal's items, not a loop.
-        data = _NUMBERS_ONLY.fullmatch(keys[start].line.strip()) is not None
+        stripped = keys[start].line.strip()
+        data = (
+            _NUMBER_CHARS.fullmatch(stripped) is not None and _DIGITS.search(stripped) is not None
+        )
         for size in range(1 + data, MAX_BLOCK_LINES + 1):
             if start + size * (_NEAR_COPIES - 1) > n:
                 break
@@ -196,7 +200,9 @@ def near_cut(lines: list[str], final: bool) -> int | None:
 
 
 # A phrase repeated to the end of the line: `x = x = x = ...`, a sentence again and again.
-_IN_LINE = re.compile(r"((?:\w+\W+){1,12}?)\1+")
+# Words and gaps are bounded: unbounded, each start in a long run of word characters would scan
+# the run again (a 5000-digit line took 0.7 s).
+_IN_LINE = re.compile(r"((?:\w{1,64}\W{1,64}){1,12}?)\1+")
 _ASSIGNMENT = re.compile(r"[\w.]+\s*=\s*\Z")
 _SENTENCE = re.compile(r".*\w[.!?]\s+\Z")
 _IN_LINE_COPIES = 3

@@ -16,6 +16,7 @@ _TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
 _LEADING_WORD = re.compile(r"[\w$]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[^\s,;(\[] [,;)\]]")
 _WINDOW = 4000
+_LONGEST_WORD = 80
 # A line's text shorter than this (`x`, `i =`) may start again by design; a longer copy is an echo.
 _ECHO_CHARS = 4
 # Invisible format characters a model starts with (a zero-width space, a byte-order mark, a
@@ -472,7 +473,7 @@ def _retyped(text: str, view: View) -> int:
         body = text.lstrip(" \t")
         if body.startswith(typed):
             return len(text) - len(body) + len(typed)
-    head = _TRAILING_WORD.search(typed)
+    head = _typed_word(typed)
     if head is None or len(head.group()) < 2 or not text.startswith(head.group()):
         return 0
     word = head.group()
@@ -495,9 +496,15 @@ def _used(name: str, window: str) -> bool:
     return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", window) is not None
 
 
+def _typed_word(line_prefix: str) -> re.Match[str] | None:
+    """The word the line ends with (looked for in its last characters only: a search from
+    every start of one very long word would take the square of its length)."""
+    return _TRAILING_WORD.search(line_prefix, max(0, len(line_prefix) - _LONGEST_WORD))
+
+
 def _split_word(line_prefix: str, text: str, view: View) -> bool:
     """True when the space would split a word the user is typing (`retu` + ` rn`)."""
-    head = _TRAILING_WORD.search(line_prefix)
+    head = _typed_word(line_prefix)
     tail = _LEADING_WORD.match(text, 1)
     if head is None or tail is None:
         return False
@@ -540,15 +547,21 @@ def trim_end(text: str, view: View) -> str:
             text = text.rstrip(" \t")
         # Before text that stays on the line, a final newline is part of the answer (`(\n    a,\n)`).
         return text
-    if _NOTHING_TYPED_AFTER.search(text) and view.language not in PROSE:
+    if _nothing_typed_after(text) and view.language not in PROSE:
         text = text.rstrip(" \t")
     return TRAILING_BLANK_LINES.sub("", text)
 
 
 _SPACE_AT_LINE_END = re.compile(r"[ \t]\n")
-# After a finished statement or a closer nothing is typed on the same line; a tab at the end
-# aligns nothing that follows.
-_NOTHING_TYPED_AFTER = re.compile(r"(?:[;)\]}][ \t]+|[ \t]*\t)\Z")
+
+
+def _nothing_typed_after(text: str) -> bool:
+    """Whether the text ends in a gap that nothing follows: spaces after a finished statement or
+    a closer, or a tab (it aligns nothing). Not a regex: one anchored at the end would scan a long
+    gap again from each of its characters."""
+    body = text.rstrip(" \t")
+    gap = text[len(body) :]
+    return gap.endswith("\t") or (gap != "" and body[-1:] in (";", ")", "]", "}"))
 
 
 def _line_ends_trimmed(text: str, view: View) -> str:

@@ -16,6 +16,7 @@ _TRAILING_WORD = re.compile(r"[A-Za-z_$][\w$]*\Z")
 _LEADING_WORD = re.compile(r"[\w$]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"[^\s,;(\[] [,;)\]]")
 _WINDOW = 4000
+# The word being typed is looked for in this many last characters of the line.
 _LONGEST_WORD = 80
 # A line's text shorter than this (`x`, `i =`) may start again by design; a longer copy is an echo.
 _ECHO_CHARS = 4

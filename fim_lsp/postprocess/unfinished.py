@@ -11,6 +11,7 @@ from .rest import closers_only
 
 # One letter or digit over and over to the line's end: the model looped until its limit.
 _RUNAWAY = re.compile(r"([A-Za-z0-9])\1{23,}\s*\Z")
+_RUNAWAY_TAIL = 64
 # A Python compound statement's header: without the body after it, the code does not run.
 _HEADER = re.compile(
     r"[ \t]*(?:async[ \t]+)?(?:def|class|if|elif|else|for|while|try|except|finally|with)\b"
@@ -41,7 +42,10 @@ def drop_last(lines: list[str], view: View) -> list[str]:
     scanner.newline()
     # The closers after the cursor may end the last line (`summarise(n = n()` then `)`).
     rest = view.line_rest.strip() if closers_only(view.line_rest) else ""
-    if _RUNAWAY.search(lines[-1]):
+    last = lines[-1].rstrip()
+    # The run ends the line: its tail shows it (searched whole, each start of a long run that a
+    # closer ends would scan the run again).
+    if _RUNAWAY.search(last, max(0, len(last) - _RUNAWAY_TAIL)):
         return lines[:-1]
     if _cut_short(scanner, lines[-1]) and (not rest or _cut_short(scanner, lines[-1] + rest)):
         return lines[:-1]

@@ -248,7 +248,7 @@ def cut(lines: list[str], view: View, final: bool = True) -> int | None:
             limit = base + 1
             gap_floor = body_indent = None
             continue
-        if low < min(0, first_depth):
+        if low < min(0, first_depth, start_depth):
             # The line closes a block opened before the cursor's line.
             if (
                 bare_closer_next

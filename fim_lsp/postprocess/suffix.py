@@ -74,6 +74,8 @@ def cut(lines: list[str], view: View) -> int | None:
     index, first = found
     following = view.next_nonblank(index + 1)
     second = following[1] if following else None
+    if _completes_to(lines[0], first, view):
+        return 0
     # The first line counts only when it is a whole line (the cursor was at its indentation).
     start = 0 if is_blank(view.line_prefix) else 1
     for i in range(start, len(lines)):
@@ -88,6 +90,14 @@ def cut(lines: list[str], view: View) -> int | None:
         if later is not None and (second is None or same_line(lines[later], second)):
             return i
     return None
+
+
+def _completes_to(text: str, following: str, view: View) -> bool:
+    """The cursor's line, finished with `text`, is the document's next line word for word
+    (`val x = █` + `42` above `val x = 42`): the model re-typed the line below."""
+    if is_blank(view.line_prefix) or view.mid_line or not _strong(following):
+        return False
+    return (view.line_prefix + text).strip() == following.strip()
 
 
 def _closes_its_own(before: list[str], view: View) -> bool:

@@ -25,7 +25,11 @@ def _applies(view: View, text: str = "") -> bool:
         # There a fence is content, unless it wraps the whole answer as markdown (outside a fence).
         first = text.lstrip()[:14].split("\n", 1)[0].strip()
         outside = view.prefix.count("\n```") % 2 == 0 and not view.prefix.startswith("```")
-        return first in _MARKDOWN_FENCES and outside
+        if outside:
+            return first in _MARKDOWN_FENCES
+        # Inside a fenced block a fence naming a language opens nothing: the model wrapped its
+        # code once more (a bare fence would close the block, and is content).
+        return first.startswith("```") and first != "```"
     return view.at_cursor.in_code
 
 

@@ -20,6 +20,10 @@ _WINDOW = 4000
 _LONGEST_WORD = 80
 # A line's text shorter than this (`x`, `i =`) may start again by design; a longer copy is an echo.
 _ECHO_CHARS = 4
+# A markdown list item's marker (`- `, `1. `, `- [ ] `) or a quote's: the line's text follows it.
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d+[.)]|>)[ \t]+(?:\[[ xX]\][ \t]+)?")
+# How much of a prose line's end is looked at for words the answer re-types.
+_PROSE_ECHO_CHARS = 200
 # Invisible format characters a model starts with (a zero-width space, a byte-order mark, a
 # direction mark), and the gap after them: pasted into code they break it and cannot be seen.
 _INVISIBLE_START = re.compile(r"[\u200b-\u200f\u2060\ufeff]+([ \t]*)")
@@ -474,6 +478,10 @@ def _retyped(text: str, view: View) -> int:
         body = text.lstrip(" \t")
         if body.startswith(typed):
             return len(text) - len(body) + len(typed)
+    if view.language in PROSE:
+        echo = _retyped_words(typed, text)
+        if echo:
+            return echo
     head = _typed_word(typed)
     if head is None or len(head.group()) < 2 or not text.startswith(head.group()):
         return 0
@@ -484,6 +492,27 @@ def _retyped(text: str, view: View) -> int:
         # `#ab` then `ab12`: a colour that repeats its digits; a name the file has.
         return 0
     return len(word)
+
+
+def _retyped_words(typed: str, text: str) -> int:
+    """In prose, how many characters at the start of `text` re-type the line's last words
+    (`Hello there general ` + `general Kenobi`), or its text after a list marker (`- [ ] `)."""
+    marker = _LIST_MARKER.match(typed)
+    item = typed[marker.end() :] if marker else ""
+    if len(item) >= _ECHO_CHARS and text.startswith(item):
+        return len(item)
+    # From the longest tail that starts a word to the shortest. One word ending the line is
+    # the typed word, which `_retyped` judges with the file's names.
+    ends_word = not typed[-1:].isspace()
+    for at in range(max(0, len(typed) - _PROSE_ECHO_CHARS), len(typed)):
+        if typed[at].isspace() or (at and not typed[at - 1].isspace()):
+            continue
+        words = typed[at:]
+        if ends_word and " " not in words:
+            break
+        if sum(ch.isalnum() for ch in words) >= 2 and text.startswith(words):
+            return len(words)
+    return 0
 
 
 def _window(view: View, word: str) -> str:

@@ -501,6 +501,11 @@ def _retyped_words(typed: str, text: str) -> int:
     item = typed[marker.end() :] if marker else ""
     if len(item) >= _ECHO_CHARS and text.startswith(item):
         return len(item)
+    if marker and not item:
+        # Only the marker typed, and the model starts the item again (on a line of its own).
+        body = text.lstrip(" \t\n")
+        if body.startswith(typed):
+            return len(text) - len(body) + len(typed)
     # From the longest tail that starts a word to the shortest. One word ending the line is
     # the typed word, which `_retyped` judges with the file's names.
     ends_word = not typed[-1:].isspace()

@@ -475,9 +475,9 @@ def _retyped(text: str, view: View) -> int:
     (all of its text, or the word being typed); 0 when the text goes on from the cursor."""
     typed = view.line_prefix.lstrip(" \t")
     if len(typed) >= _ECHO_CHARS and any(ch.isalnum() for ch in typed):
-        body = text.lstrip(" \t")
-        if body.startswith(typed):
-            return len(text) - len(body) + len(typed)
+        echo = _echo_after(text, typed, " \t")
+        if echo:
+            return echo
     if view.language in PROSE:
         echo = _retyped_words(typed, text)
         if echo:
@@ -503,9 +503,9 @@ def _retyped_words(typed: str, text: str) -> int:
         return len(item)
     if marker and not item:
         # Only the marker typed, and the model starts the item again (on a line of its own).
-        body = text.lstrip(" \t\n")
-        if body.startswith(typed):
-            return len(text) - len(body) + len(typed)
+        echo = _echo_after(text, typed, " \t\n")
+        if echo:
+            return echo
     # From the longest tail that starts a word to the shortest. One word ending the line is
     # the typed word, which `_retyped` judges with the file's names.
     ends_word = not typed[-1:].isspace()
@@ -515,9 +515,15 @@ def _retyped_words(typed: str, text: str) -> int:
         words = typed[at:]
         if ends_word and " " not in words:
             break
-        if sum(ch.isalnum() for ch in words) >= 2 and text.startswith(words):
+        if text.startswith(words) and sum(ch.isalnum() for ch in words) >= 2:
             return len(words)
     return 0
+
+
+def _echo_after(text: str, typed: str, gap: str) -> int:
+    """How much of `text` re-types `typed` after a leading gap of `gap` characters, or 0."""
+    body = text.lstrip(gap)
+    return len(text) - len(body) + len(typed) if body.startswith(typed) else 0
 
 
 def _window(view: View, word: str) -> str:

@@ -72,10 +72,10 @@ def cut(lines: list[str], view: View) -> int | None:
     if found is None:
         return None
     index, first = found
-    following = view.next_nonblank(index + 1)
-    second = following[1] if following else None
     if _completes_to(lines[0], first, view):
         return 0
+    following = view.next_nonblank(index + 1)
+    second = following[1] if following else None
     # The first line counts only when it is a whole line (the cursor was at its indentation).
     start = 0 if is_blank(view.line_prefix) else 1
     for i in range(start, len(lines)):
